@@ -1,0 +1,117 @@
+//! The crate's one error type.
+
+use crate::delivery::{RawError, types::UnexpectedError};
+
+/// Everything that can go wrong in this crate. Each variant says what to do about it.
+///
+/// ```
+/// use adobe_target::Error;
+/// let err = Error::Http { status: 400, message: "Invalid token".into() };
+/// assert_eq!(err.status(), Some(400));
+/// assert!(!err.is_retryable());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A client option is invalid: fix the named option.
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOptions {
+        /// The option's name, as in the Python SDK's option map.
+        option: &'static str,
+        /// The rule it breaks.
+        reason: String,
+    },
+    /// The request or per-call options are invalid: fix the request.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The Delivery API answered with an error status; `message` is its explanation.
+    /// 4xx: fix the request or the credentials; 429 and 5xx are retried and may pass later.
+    #[error("Delivery API returned HTTP {status}: {message}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The API's `UnexpectedError.message`, or the start of the body when it sent none.
+        message: String,
+    },
+    /// The call did not finish within its timeout: raise the timeout or check the network.
+    #[error("the request timed out")]
+    Timeout,
+    /// The connection failed (refused, reset, DNS, TLS): check the host and the network.
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// The server's answer could not be decoded: report it, with the body.
+    #[error("could not decode the response: {message}")]
+    Decode {
+        /// What did not match.
+        message: String,
+        /// The start of the body as received.
+        body: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// At most this much of a body is kept in an error.
+pub(crate) const BODY_EXCERPT: usize = 512;
+
+impl Error {
+    /// The HTTP status, for errors that carry one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Http { status, .. } => Some(*status),
+            Self::Transport(e) => e.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same call again may succeed: connection failures, timeouts, 429 and 5xx.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Http { status, .. } => *status == 429 || *status >= 500,
+            Self::Timeout => true,
+            Self::Transport(e) => !e.is_builder() && !e.is_redirect(),
+            _ => false,
+        }
+    }
+
+    /// Classifies a transport error from reqwest.
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Self::Timeout
+        } else {
+            Self::Transport(error)
+        }
+    }
+}
+
+impl From<RawError<UnexpectedError>> for Error {
+    fn from(error: RawError<UnexpectedError>) -> Self {
+        match error {
+            RawError::InvalidRequest(message) => Self::InvalidRequest(message),
+            RawError::CommunicationError(e) | RawError::ResponseBodyError(e) => {
+                Self::from_reqwest(e)
+            }
+            RawError::ErrorResponse(response) => Self::Http {
+                status: response.status().as_u16(),
+                message: response.into_inner().message,
+            },
+            RawError::InvalidResponsePayload(body, e) => Self::Decode {
+                message: e.to_string(),
+                body: excerpt(&body),
+            },
+            RawError::UnexpectedResponse(response) => Self::Http {
+                status: response.status().as_u16(),
+                message: format!("unexpected status {}", response.status()),
+            },
+            RawError::InvalidUpgrade(e) => Self::from_reqwest(e),
+            RawError::Custom(message) => Self::InvalidRequest(message),
+        }
+    }
+}
+
+/// The first [`BODY_EXCERPT`] bytes of a body, as text.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let end = body.len().min(BODY_EXCERPT);
+    String::from_utf8_lossy(&body[..end]).into_owned()
+}

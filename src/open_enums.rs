@@ -1,0 +1,135 @@
+//! Enums the Delivery API may extend, kept open.
+//!
+//! The Edge adds values over time (a new option type, a new metric type). A closed Rust enum would
+//! fail the whole response on such a value, so these keep it in `Other` instead. `build.rs` puts
+//! them in place of the generated enums of the same name.
+
+macro_rules! open_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+            /// A value this version of the crate does not know, kept as sent.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as it is on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($wire => Self::$variant,)+
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                match Self::from(value.as_str()) {
+                    Self::Other(_) => Self::Other(value),
+                    known => known,
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::from)
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                <String as ::schemars::JsonSchema>::json_schema(generator)
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// The kind of content in an [`OfferOption`](crate::delivery::types::OfferOption).
+    ///
+    /// ```
+    /// use adobe_target::delivery::types::OptionType;
+    /// let t: OptionType = serde_json::from_str("\"someFutureType\"").unwrap();
+    /// assert_eq!(t, OptionType::Other("someFutureType".into()));
+    /// assert_eq!(serde_json::to_string(&OptionType::Json).unwrap(), "\"json\"");
+    /// ```
+    OptionType {
+        /// HTML to insert.
+        Html = "html",
+        /// A JSON offer.
+        Json = "json",
+        /// A URL to redirect to.
+        Redirect = "redirect",
+        /// Dynamic content.
+        Dynamic = "dynamic",
+        /// Page changes from the visual composer, an array of `Action`.
+        Actions = "actions",
+    }
+}
+
+open_enum! {
+    /// The kind of a metric or notification.
+    ///
+    /// ```
+    /// use adobe_target::delivery::types::MetricType;
+    /// assert_eq!(MetricType::from("display"), MetricType::Display);
+    /// ```
+    MetricType {
+        /// The visitor clicked the element.
+        Click = "click",
+        /// The content was displayed.
+        Display = "display",
+    }
+}
+
+open_enum! {
+    /// How a customer id was obtained.
+    ///
+    /// ```
+    /// use adobe_target::delivery::types::AuthenticatedState;
+    /// assert_eq!(AuthenticatedState::Authenticated.to_string(), "authenticated");
+    /// ```
+    AuthenticatedState {
+        /// Unknown.
+        Unknown = "unknown",
+        /// The visitor signed in.
+        Authenticated = "authenticated",
+        /// The visitor signed out.
+        LoggedOut = "logged_out",
+    }
+}

@@ -1,0 +1,24 @@
+//! Helpers shared by the integration tests.
+
+use std::path::PathBuf;
+
+/// The shared reference folder (`../shared` next to the repository), or `ADOBE_TARGET_SHARED`.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("ADOBE_TARGET_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// Reads a JSON file, failing the test with the path when it cannot.
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// Reads a YAML (or lenient JSON) file as a JSON value.
+pub fn read_yaml(path: &std::path::Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
