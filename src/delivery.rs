@@ -90,6 +90,30 @@ pub async fn send(
 }
 
 impl ClientHooks<()> for Client {
+    /// Identifies the SDK (`X-EXC-SDK`, `X-EXC-SDK-Version`) and gives each attempt a fresh
+    /// `X-Request-Id`, as every Target SDK does.
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), RawError<E>> {
+        let headers = request.headers_mut();
+        headers.insert(
+            "x-exc-sdk",
+            http::HeaderValue::from_static(crate::client::SDK_NAME),
+        );
+        headers.insert(
+            "x-exc-sdk-version",
+            http::HeaderValue::from_static(crate::client::SDK_VERSION),
+        );
+        let request_id = uuid::Uuid::new_v4().to_string();
+        tracing::debug!(x_request_id = %request_id, "request id");
+        if let Ok(value) = http::HeaderValue::from_str(&request_id) {
+            headers.insert("x-request-id", value);
+        }
+        Ok(())
+    }
+
     async fn exec(
         &self,
         request: reqwest::Request,

@@ -17,7 +17,7 @@ pub enum Error {
     #[error("invalid option `{option}`: {reason}")]
     InvalidOptions {
         /// The option's name, as in the Python SDK's option map.
-        option: &'static str,
+        option: String,
         /// The rule it breaks.
         reason: String,
     },
@@ -39,6 +39,29 @@ pub enum Error {
     /// The connection failed (refused, reset, DNS, TLS): check the host and the network.
     #[error("transport error: {0}")]
     Transport(#[source] reqwest::Error),
+    /// An attribute asked of [`Attributes`](crate::Attributes) is missing or of another type.
+    #[error("attribute `{key}` of mbox `{mbox}`: {reason}")]
+    Attribute {
+        /// The mbox asked for.
+        mbox: String,
+        /// The attribute asked for.
+        key: String,
+        /// What is wrong: missing, or the type it has.
+        reason: String,
+    },
+    /// On-device decisioning was asked for before the rules artifact was loaded: await
+    /// [`TargetClient::ready`](crate::TargetClient::ready), or use hybrid, which falls back to the server.
+    #[error("Unable to fulfill request; decisioning engine not ready")]
+    EngineNotReady,
+    /// The rules artifact could not be loaded or is not supported.
+    #[error("artifact: {0}")]
+    Artifact(String),
+    /// An I/O error: reading an artifact file, or starting the blocking client's runtime.
+    #[error("I/O error: {0}")]
+    Io(#[source] std::io::Error),
+    /// The client was shut down.
+    #[error("the client was shut down")]
+    Shutdown,
     /// The server's answer could not be decoded: report it, with the body.
     #[error("could not decode the response: {message}")]
     Decode {

@@ -1,9 +1,30 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod attributes;
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
+mod client;
+mod concurrency;
+mod cookies;
 pub mod delivery;
 mod error;
+mod events;
 mod open_enums;
+mod options;
+mod request;
+mod response;
 
+pub use attributes::Attributes;
+pub use client::{SDK_NAME, SDK_VERSION, TargetClient};
+pub use cookies::{LOCATION_HINT_COOKIE_NAME, TARGET_COOKIE_NAME, TargetCookie};
+pub use delivery::types::DecisioningMethod;
 pub use error::{Error, Result};
+pub use events::Event;
+pub use options::{
+    ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, GetOffersOptions,
+};
+pub use response::{ResponseMeta, TargetResponse};

@@ -1,0 +1,73 @@
+//! A synchronous client for callers without an async runtime (feature `blocking`).
+//!
+//! It owns a small tokio runtime (one worker thread) that runs the async client; every method
+//! blocks the calling thread until its call completes. Do not call it from inside an async
+//! runtime: use [`crate::TargetClient`] there.
+//!
+//! ```no_run
+//! use adobe_target::{ClientOptions, GetOffersOptions, blocking::TargetClient};
+//!
+//! let client = TargetClient::create(ClientOptions::new("acmeclient", "0123456789ABCDEF01234567@AdobeOrg"))?;
+//! let flags = client.get_attributes(&["feature-flags"], GetOffersOptions::default())?;
+//! let enabled: bool = flags.value("feature-flags", "enabled")?;
+//! # Ok::<(), adobe_target::Error>(())
+//! ```
+
+use std::sync::Arc;
+
+use crate::{Attributes, ClientOptions, Error, GetOffersOptions, Result, TargetResponse};
+
+/// The blocking twin of [`crate::TargetClient`]. Clone it freely; clones share the runtime.
+#[derive(Clone, Debug)]
+pub struct TargetClient {
+    client: crate::TargetClient,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl TargetClient {
+    /// Starts the runtime and creates the client.
+    pub fn create(options: ClientOptions) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("adobe-target")
+            .enable_all()
+            .build()
+            .map_err(Error::Io)?;
+        let client = runtime.block_on(crate::TargetClient::create(options))?;
+        Ok(Self {
+            client,
+            runtime: Arc::new(runtime),
+        })
+    }
+
+    /// See [`crate::TargetClient::ready`].
+    pub fn ready(&self) -> Result<()> {
+        self.runtime.block_on(self.client.ready())
+    }
+
+    /// See [`crate::TargetClient::get_offers`].
+    pub fn get_offers(&self, options: GetOffersOptions) -> Result<TargetResponse> {
+        self.runtime.block_on(self.client.get_offers(options))
+    }
+
+    /// See [`crate::TargetClient::send_notifications`].
+    pub fn send_notifications(&self, options: GetOffersOptions) -> Result<TargetResponse> {
+        self.runtime
+            .block_on(self.client.send_notifications(options))
+    }
+
+    /// See [`crate::TargetClient::get_attributes`].
+    pub fn get_attributes(
+        &self,
+        mbox_names: &[&str],
+        options: GetOffersOptions,
+    ) -> Result<Attributes> {
+        self.runtime
+            .block_on(self.client.get_attributes(mbox_names, options))
+    }
+
+    /// The async client inside, for use from the runtime's own tasks.
+    pub fn as_async(&self) -> &crate::TargetClient {
+        &self.client
+    }
+}

@@ -1,0 +1,140 @@
+//! Fan-out, streams and the in-flight limit, measured by the server: it records how many
+//! requests it holds at once, and holds each until the expected limit is reached.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use adobe_target::delivery::types::DeliveryRequest;
+use adobe_target::{ClientOptions, Error, GetOffersOptions, TargetClient};
+use futures::StreamExt;
+use serde_json::json;
+
+use crate::stub::{Reply, Stub};
+
+fn options(stub: &Stub) -> ClientOptions {
+    ClientOptions::new("acmeclient", "org@AdobeOrg")
+        .secure(false)
+        .server_domain(stub.domain())
+        .http_client(Stub::direct_client())
+        .timeout(Duration::from_secs(20))
+}
+
+fn calls(n: usize) -> Vec<GetOffersOptions> {
+    (0..n)
+        .map(|i| {
+            let request: DeliveryRequest = serde_json::from_value(json!({
+                "context": {"channel": "web"},
+                "execute": {"mboxes": [{"name": format!("mbox-{i}"), "index": 0}]}
+            }))
+            .expect("a valid request");
+            GetOffersOptions::new(request)
+        })
+        .collect()
+}
+
+fn limit(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).expect("non-zero")
+}
+
+#[tokio::test]
+async fn fan_out_reaches_its_limit_never_exceeds_it_and_keeps_order() {
+    let stub = Stub::start().await;
+    stub.hold_until(8);
+    let client = TargetClient::create(options(&stub))
+        .await
+        .expect("valid options");
+    let results = client.get_offers_all(calls(32), limit(8)).await;
+    assert_eq!(stub.peak_in_flight(), 8);
+    assert_eq!(results.len(), 32);
+    for (i, result) in results.into_iter().enumerate() {
+        let out = result.expect("a 200");
+        let name = out.response.execute.expect("execute").mboxes[0]
+            .name
+            .clone();
+        assert_eq!(
+            name.as_deref(),
+            Some(format!("mbox-{i}").as_str()),
+            "results keep input order"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_client_wide_limit_caps_every_caller() {
+    let stub = Stub::start().await;
+    stub.hold_until(3);
+    let client = TargetClient::create(options(&stub).max_in_flight(limit(3)))
+        .await
+        .expect("valid options");
+    let (a, b) = tokio::join!(
+        client.get_offers_all(calls(12), limit(16)),
+        client.get_offers_all(calls(12), limit(16))
+    );
+    assert_eq!(stub.peak_in_flight(), 3);
+    assert!(a.iter().chain(&b).all(Result::is_ok));
+}
+
+#[tokio::test]
+async fn the_stream_yields_every_result_with_its_position() {
+    let stub = Stub::start().await;
+    stub.hold_until(4);
+    let client = TargetClient::create(options(&stub))
+        .await
+        .expect("valid options");
+    let mut positions: Vec<usize> = client
+        .get_offers_stream(calls(12), limit(4))
+        .map(|(position, result)| {
+            assert!(result.is_ok());
+            position
+        })
+        .collect()
+        .await;
+    positions.sort_unstable();
+    assert_eq!(positions, (0..12).collect::<Vec<_>>());
+    assert_eq!(stub.peak_in_flight(), 4);
+}
+
+#[tokio::test]
+async fn a_dropped_call_frees_its_slot() {
+    let stub = Stub::start().await;
+    stub.push(Reply::json(200, json!({"status": 200})).delayed(Duration::from_secs(30)));
+    let client = TargetClient::create(options(&stub).max_in_flight(limit(1)))
+        .await
+        .expect("valid options");
+    let mut slow = calls(1);
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(300),
+        client.get_offers(slow.remove(0)),
+    )
+    .await;
+    assert!(
+        dropped.is_err(),
+        "the slow call was cancelled by dropping it"
+    );
+    let out = client
+        .get_offers(calls(1).remove(0))
+        .await
+        .expect("the slot is free again");
+    assert_eq!(out.status, 200);
+}
+
+#[tokio::test]
+async fn the_client_is_send_sync_clone_and_works_from_spawned_tasks() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>(_: &T) {}
+    let stub = Stub::start().await;
+    let client = TargetClient::create(options(&stub))
+        .await
+        .expect("valid options");
+    assert_send_sync(&client);
+    let tasks: Vec<_> = calls(4)
+        .into_iter()
+        .map(|call| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get_offers(call).await })
+        })
+        .collect();
+    for task in tasks {
+        let result: Result<_, Error> = task.await.expect("the task ran");
+        assert!(result.is_ok());
+    }
+}

@@ -1,0 +1,313 @@
+//! What `TargetClient` puts on the wire, one request-preparation rule at a time, seen by a real
+//! HTTP server on 127.0.0.1. Generated ids are redacted in the snapshots and checked separately.
+
+use adobe_target::delivery::types::{AuthenticatedState, CustomerId, DeliveryRequest};
+use adobe_target::{ClientOptions, GetOffersOptions, TargetClient};
+use serde_json::{Value, json};
+
+use crate::stub::{Recorded, Stub};
+
+const ORG: &str = "0123456789ABCDEF01234567@AdobeOrg";
+
+fn request(value: Value) -> DeliveryRequest {
+    serde_json::from_value(value).expect("a valid request")
+}
+
+/// A client whose plain-HTTP traffic goes to the stub as a proxy, so the chosen host is visible.
+async fn proxied(
+    stub: &Stub,
+    configure: impl FnOnce(ClientOptions) -> ClientOptions,
+) -> TargetClient {
+    let options = configure(
+        ClientOptions::new("acmeclient", ORG)
+            .secure(false)
+            .http_client(stub.proxy_client()),
+    );
+    TargetClient::create(options).await.expect("valid options")
+}
+
+fn is_uuid(text: &str) -> bool {
+    uuid::Uuid::parse_str(text).is_ok()
+}
+
+/// Replaces generated ids (checked to be UUIDs) and machine-dependent values with markers, so
+/// the snapshot shows exactly what the preparation rules decided.
+fn stable_wire(recorded: &Recorded) -> Value {
+    let mut wire = recorded.wire();
+    let x_request_id = recorded.header("x-request-id").expect("x-request-id");
+    assert!(is_uuid(x_request_id), "{x_request_id}");
+    wire["headers"]["x-request-id"] = json!("[uuid]");
+    assert_eq!(
+        recorded.header("x-exc-sdk-version"),
+        Some(adobe_target::SDK_VERSION)
+    );
+    wire["headers"]["x-exc-sdk-version"] = json!("[version]");
+    if wire["body"]["requestId"].as_str().is_some_and(is_uuid) {
+        wire["body"]["requestId"] = json!("[generated uuid]");
+    }
+    assert!(recorded.body["context"]["timeOffsetInMinutes"].is_number());
+    wire["body"]["context"]["timeOffsetInMinutes"] = json!("[offset]");
+    for pair in wire["query"].as_array_mut().expect("query pairs") {
+        if pair[0] == "sessionId" && pair[1].as_str().is_some_and(is_uuid) {
+            pair[1] = json!("[generated uuid]");
+        }
+    }
+    wire
+}
+
+fn snapshot(name: &str, recorded: &Recorded) {
+    insta::assert_json_snapshot!(name, stable_wire(recorded));
+}
+
+#[tokio::test]
+async fn defaults_are_filled_in_and_the_client_host_is_used() {
+    let stub = Stub::start().await;
+    let client = proxied(&stub, |o| o).await;
+    let caller_request = request(json!({
+        "context": {"channel": "web", "address": {"url": "https://shop.example.com/"}},
+        "execute": {"mboxes": [{"name": "hero"}]}
+    }));
+    let before = caller_request.clone();
+    client
+        .get_offers(GetOffersOptions::new(caller_request.clone()))
+        .await
+        .expect("a 200");
+    assert_eq!(
+        caller_request, before,
+        "the caller's request is never mutated"
+    );
+    let sent = &stub.recorded()[0];
+    assert!(is_uuid(sent.query("sessionId").expect("sessionId")));
+    snapshot("defaults", sent);
+}
+
+#[tokio::test]
+async fn the_cookie_gives_session_tnt_id_and_edge_cluster() {
+    let stub = Stub::start().await;
+    let client = proxied(&stub, |o| o.target_location_hint("35")).await;
+    let cookie = "session#cookie-session#9999999999|PC#visitor1.28_0#9999999999";
+    client
+        .get_offers(
+            GetOffersOptions::new(request(json!({
+                "context": {"channel": "web"},
+                "prefetch": {"mboxes": [{"name": "hero", "index": 3}]}
+            })))
+            .target_cookie(cookie)
+            .session_id("ignored-because-the-cookie-has-one"),
+        )
+        .await
+        .expect("a 200");
+    snapshot("cookie_session_tnt_id_cluster", &stub.recorded()[0]);
+}
+
+#[tokio::test]
+async fn an_expired_cookie_falls_back_to_the_session_option_and_the_location_hint() {
+    let stub = Stub::start().await;
+    let client = proxied(&stub, |o| o.target_location_hint("35")).await;
+    client
+        .get_offers(
+            GetOffersOptions::new(request(
+                json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}),
+            ))
+            .target_cookie("session#old#1|PC#visitor1.28_0#1")
+            .session_id("option-session"),
+        )
+        .await
+        .expect("a 200");
+    snapshot(
+        "expired_cookie_session_option_location_hint",
+        &stub.recorded()[0],
+    );
+}
+
+#[tokio::test]
+async fn the_per_call_location_hint_wins_over_the_configured_one() {
+    let stub = Stub::start().await;
+    let client = proxied(&stub, |o| o.target_location_hint("35")).await;
+    client
+        .get_offers(
+            GetOffersOptions::new(request(
+                json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}),
+            ))
+            .target_location_hint("7"),
+        )
+        .await
+        .expect("a 200");
+    assert_eq!(
+        stub.recorded()[0].header("host"),
+        Some("mboxedge7.tt.omtrdc.net")
+    );
+}
+
+#[tokio::test]
+async fn the_server_domain_is_used_when_no_cluster_is_known() {
+    let stub = Stub::start().await;
+    let client = TargetClient::create(
+        ClientOptions::new("acmeclient", ORG)
+            .secure(false)
+            .server_domain(stub.domain())
+            .http_client(Stub::direct_client()),
+    )
+    .await
+    .expect("valid options");
+    client
+        .get_offers(GetOffersOptions::new(request(
+            json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}),
+        )))
+        .await
+        .expect("a 200");
+    assert_eq!(
+        stub.recorded()[0].header("host"),
+        Some(stub.domain().as_str())
+    );
+}
+
+#[tokio::test]
+async fn caller_values_are_kept_and_client_values_fill_the_gaps() {
+    let stub = Stub::start().await;
+    let client = proxied(&stub, |o| {
+        o.environment_id(4242)
+            .property_token("config-token")
+            .version("9.9.9")
+    })
+    .await;
+    let customer: CustomerId = serde_json::from_value(json!({
+        "id": "crm-7", "integrationCode": "crm", "authenticatedState": "authenticated"
+    }))
+    .expect("a customer id");
+    assert_eq!(
+        customer.authenticated_state,
+        AuthenticatedState::Authenticated
+    );
+    client
+        .get_offers(
+            GetOffersOptions::new(request(json!({
+                "requestId": "caller-request-id",
+                "context": {"channel": "mobile", "timeOffsetInMinutes": -300},
+                "property": {"token": "request-token"},
+                "experienceCloud": {"analytics": {"logging": "client_side", "trackingServer": "metrics.example.com"}},
+                "id": {"marketingCloudVisitorId": "mcid-1"},
+                "execute": {"mboxes": [{"name": "a"}, {"name": "  "}, {"name": "b"}]},
+                "notifications": [
+                    {"id": "n1", "type": "display", "timestamp": 1700000000000_i64, "tokens": ["t"], "mbox": {"name": "a"}},
+                    {"id": "", "type": "display", "timestamp": 1700000000000_i64},
+                    {"id": "n3", "type": "mystery", "timestamp": 1700000000000_i64}
+                ]
+            })))
+            .customer_ids(vec![customer]),
+        )
+        .await
+        .expect("a 200");
+    let sent = &stub.recorded()[0];
+    assert_eq!(sent.body["requestId"], "caller-request-id");
+    assert_eq!(sent.body["context"]["timeOffsetInMinutes"], -300.0);
+    snapshot("caller_values_kept", sent);
+}
+
+#[tokio::test]
+async fn the_configured_property_token_is_used_when_the_request_has_none() {
+    let stub = Stub::start().await;
+    let client = proxied(&stub, |o| o.property_token("config-token")).await;
+    client
+        .get_offers(GetOffersOptions::new(request(
+            json!({"context": {"channel": "web"}, "prefetch": {"views": [{}]}}),
+        )))
+        .await
+        .expect("a 200");
+    assert_eq!(
+        stub.recorded()[0].body["property"],
+        json!({"token": "config-token"})
+    );
+}
+
+#[tokio::test]
+async fn every_attempt_has_its_own_request_id_header() {
+    let stub = Stub::start().await;
+    let client = proxied(&stub, |o| o).await;
+    let call = || {
+        GetOffersOptions::new(request(
+            json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}),
+        ))
+    };
+    client.get_offers(call()).await.expect("a 200");
+    client.get_offers(call()).await.expect("a 200");
+    let recorded = stub.recorded();
+    assert_ne!(
+        recorded[0].header("x-request-id"),
+        recorded[1].header("x-request-id")
+    );
+    assert_ne!(recorded[0].body["requestId"], recorded[1].body["requestId"]);
+}
+
+#[tokio::test]
+async fn cookies_carry_the_visitor_across_calls() {
+    let stub = Stub::start().await;
+    stub.set_edge_host("mboxedge28.tt.omtrdc.net");
+    let client = proxied(&stub, |o| o).await;
+    let page = || {
+        request(
+            json!({"context": {"channel": "web"}, "execute": {"mboxes": [{"name": "hero", "index": 0}]}}),
+        )
+    };
+
+    // First visit: no cookie. The server assigns a tntId and names its edge.
+    let first = client
+        .get_offers(GetOffersOptions::new(page()))
+        .await
+        .expect("a 200");
+    let mbox_cookie = first.target_cookie.clone().expect("an mbox cookie");
+    let hint_cookie = first
+        .target_location_hint_cookie
+        .clone()
+        .expect("an edge cookie");
+    assert_eq!(
+        (mbox_cookie.name.as_str(), mbox_cookie.max_age),
+        ("mbox", 63_244_800)
+    );
+    assert_eq!(
+        (
+            hint_cookie.name.as_str(),
+            hint_cookie.value.as_str(),
+            hint_cookie.max_age
+        ),
+        ("mboxEdgeCluster", "28", 1860)
+    );
+
+    // Next visits send the cookies back.
+    let mut cookie = mbox_cookie.value;
+    for _ in 0..2 {
+        let next = client
+            .get_offers(
+                GetOffersOptions::new(page())
+                    .target_cookie(cookie.clone())
+                    .target_location_hint(hint_cookie.value.clone()),
+            )
+            .await
+            .expect("a 200");
+        cookie = next.target_cookie.expect("an mbox cookie").value;
+    }
+
+    let recorded = stub.recorded();
+    assert_eq!(recorded.len(), 3);
+    let first_session = recorded[0]
+        .query("sessionId")
+        .expect("sessionId")
+        .to_owned();
+    assert_eq!(recorded[0].header("host"), Some("acmeclient.tt.omtrdc.net"));
+    for later in &recorded[1..] {
+        assert_eq!(
+            later.query("sessionId"),
+            Some(first_session.as_str()),
+            "the session continues"
+        );
+        assert_eq!(
+            later.body["id"]["tntId"], "stub0visitor.28_0",
+            "the tntId continues"
+        );
+        assert_eq!(
+            later.header("host"),
+            Some("mboxedge28.tt.omtrdc.net"),
+            "routed to the visitor's edge"
+        );
+    }
+}
