@@ -3,23 +3,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
-use tokio::sync::{Semaphore, broadcast};
-use tracing::Instrument;
+use tokio::sync::{broadcast, watch};
 
 use crate::attributes::Attributes;
-use crate::delivery::{
-    self,
-    types::{
-        ChannelType, Context, DecisioningMethod, DeliveryRequest, DeliveryResponse, MboxRequest,
-        error::ConversionError,
-    },
+use crate::cdn::HttpCdn;
+use crate::delivery::types::{
+    ChannelType, Context, DecisioningMethod, DeliveryRequest, MboxRequest, error::ConversionError,
 };
 use crate::error::{Error, Result};
-use crate::events::{Event, EventBus};
+use crate::events::Event;
+use crate::local;
+use crate::notifier::Notifier;
+use crate::ondevice::decide::remote_dependency;
+use crate::ondevice::provider::{Loaded, Provider, Source};
 use crate::options::{ClientOptions, GetOffersOptions};
-use crate::request::{self, Environment, Prepared};
-use crate::response::{self, ResponseMeta, TargetResponse};
+use crate::request;
+use crate::response::{ResponseMeta, TargetResponse};
+use crate::transport::Transport;
 
 /// The Adobe Target client. Cheap to clone (an `Arc` inside), `Send + Sync`: create one per
 /// process and share it.
@@ -45,13 +45,34 @@ pub struct TargetClient {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
-    options: ClientOptions,
-    http: reqwest::Client,
-    in_flight: Option<Semaphore>,
-    events: EventBus,
-    utc_offset_minutes: f64,
+    transport: Arc<Transport>,
+    engine: Option<Engine>,
+}
+
+/// The on-device side: the artifact provider, the CDN, and the background notification sender.
+struct Engine {
+    current: watch::Receiver<Option<Arc<Loaded>>>,
+    cdn: Arc<HttpCdn>,
+    notifier: Notifier,
+    stop: watch::Sender<bool>,
+    poller: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetClient")
+            .field("options", &self.transport.options)
+            .field("on_device", &self.engine.is_some())
+            .finish()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Stops polling; the notifier sends what is queued and ends on its own.
+        self.stop.send_replace(true);
+    }
 }
 
 /// The `X-EXC-SDK` header value that identifies this SDK to Target.
@@ -60,57 +81,119 @@ pub const SDK_NAME: &str = "AdobeTargetRust";
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 impl TargetClient {
-    /// Validates the options and creates a client. It returns at once; see [`ready`](Self::ready).
+    /// Validates the options and creates a client. It returns at once: with on-device or hybrid
+    /// decisioning the artifact loads in the background (see [`ready`](Self::ready)). An
+    /// `artifact_payload` is checked here, so a bad one is an immediate [`Error::Artifact`].
     pub async fn create(options: ClientOptions) -> Result<Self> {
         options.validate()?;
-        let http = match &options.http_client {
-            Some(client) => client.clone(),
-            None => default_http_client(&options)?,
-        };
-        let inner = Inner {
-            in_flight: options.max_in_flight.map(|n| Semaphore::new(n.get())),
-            events: EventBus::new(options.handlers.clone()),
-            utc_offset_minutes: request::local_utc_offset_minutes(),
-            http,
-            options,
+        let on_device = options.decisioning_method != DecisioningMethod::ServerSide;
+        let transport = Arc::new(Transport::new(options)?);
+        let engine = if on_device {
+            Some(start_engine(&transport)?)
+        } else {
+            None
         };
         let client = Self {
-            inner: Arc::new(inner),
+            inner: Arc::new(Inner { transport, engine }),
         };
-        tracing::debug!(client = %client.inner.options.client, method = %client.inner.options.decisioning_method, "created");
-        client.inner.events.emit(Event::ClientReady);
+        let options = &client.inner.transport.options;
+        tracing::debug!(client = %options.client, method = %options.decisioning_method, "created");
+        if !on_device {
+            client.inner.transport.events.emit(Event::ClientReady);
+        }
         Ok(client)
     }
 
-    /// Resolves when the client can decide with its configured method.
+    /// Resolves when the client can decide with its configured method: at once for
+    /// server-side; when the artifact is loaded for on-device and hybrid, waiting at most
+    /// `maximum_wait_ready` (then [`Error::EngineNotReady`]).
     pub async fn ready(&self) -> Result<()> {
-        Ok(())
+        let Some(engine) = &self.inner.engine else {
+            return Ok(());
+        };
+        let mut current = engine.current.clone();
+        let wait = current.wait_for(Option::is_some);
+        let outcome = match self.inner.transport.options.maximum_wait_ready {
+            Some(limit) => tokio::time::timeout(limit, wait)
+                .await
+                .map_err(|_| Error::EngineNotReady)?,
+            None => wait.await,
+        };
+        outcome.map(|_| ()).map_err(|_| Error::EngineNotReady)
     }
 
     /// Receives every [`Event`] emitted from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.inner.events.subscribe()
+        self.inner.transport.events.subscribe()
     }
 
     /// The options the client was created with.
     pub fn options(&self) -> &ClientOptions {
-        &self.inner.options
+        &self.inner.transport.options
     }
 
     /// Decides which experiences the visitor gets (execute) or may get (prefetch).
+    ///
+    /// Server-side asks the Edge. On-device decides locally (no network call) and fails with
+    /// [`Error::EngineNotReady`] until the artifact is loaded; items the artifact cannot decide
+    /// come back empty with `status` 206 and are listed in `meta`. Hybrid decides locally when
+    /// it can, and asks the Edge otherwise.
     pub async fn get_offers(&self, options: GetOffersOptions) -> Result<TargetResponse> {
         let request = options
             .request
             .as_ref()
             .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))?;
         request::validate(request)?;
+        let transport = &self.inner.transport;
         let method = options
             .decisioning_method
-            .unwrap_or(self.inner.options.decisioning_method);
-        match method {
-            DecisioningMethod::OnDevice => Err(Error::EngineNotReady),
-            DecisioningMethod::ServerSide | DecisioningMethod::Hybrid => {
-                self.remote("get_offers", &options, request).await
+            .unwrap_or(transport.options.decisioning_method);
+        let loaded = self
+            .inner
+            .engine
+            .as_ref()
+            .and_then(|e| e.current.borrow().clone());
+        match (method, loaded, &self.inner.engine) {
+            (DecisioningMethod::ServerSide, loaded, _) => {
+                let meta = remote_meta(loaded.as_deref(), request);
+                transport
+                    .execute("get_offers", &options, request, meta)
+                    .await
+            }
+            (DecisioningMethod::OnDevice, Some(loaded), Some(engine)) => {
+                local::get_offers(
+                    transport,
+                    engine.cdn.as_ref(),
+                    &engine.notifier,
+                    loaded,
+                    &options,
+                    request,
+                )
+                .await
+            }
+            (DecisioningMethod::OnDevice, _, _) => Err(Error::EngineNotReady),
+            (DecisioningMethod::Hybrid, Some(loaded), Some(engine)) => {
+                if remote_dependency(&loaded.artifact, request).needed() {
+                    let meta = remote_meta(Some(&loaded), request);
+                    transport
+                        .execute("get_offers", &options, request, meta)
+                        .await
+                } else {
+                    local::get_offers(
+                        transport,
+                        engine.cdn.as_ref(),
+                        &engine.notifier,
+                        loaded,
+                        &options,
+                        request,
+                    )
+                    .await
+                }
+            }
+            (DecisioningMethod::Hybrid, _, _) => {
+                transport
+                    .execute("get_offers", &options, request, ResponseMeta::server_side())
+                    .await
             }
         }
     }
@@ -132,7 +215,15 @@ impl TargetClient {
             ));
         }
         request::validate(request)?;
-        self.remote("send_notifications", &options, request).await
+        self.inner
+            .transport
+            .execute(
+                "send_notifications",
+                &options,
+                request,
+                ResponseMeta::server_side(),
+            )
+            .await
     }
 
     /// Executes the named mboxes (adding them to the request when missing) and returns the
@@ -151,102 +242,67 @@ impl TargetClient {
         Ok(Attributes::new(response))
     }
 
-    async fn remote(
-        &self,
-        operation: &'static str,
-        options: &GetOffersOptions,
-        request: &DeliveryRequest,
-    ) -> Result<TargetResponse> {
-        let config = &self.inner.options;
-        let env = Environment {
-            now: chrono::Utc::now(),
-            utc_offset_minutes: self.inner.utc_offset_minutes,
-        };
-        let prepared = request::prepare(config, options, request, &env);
-        let span = tracing::info_span!(
-            "target",
-            operation,
-            request_id = prepared.request.request_id.as_deref().unwrap_or_default(),
-            status = tracing::field::Empty,
-        );
-        let timeout = options.timeout.unwrap_or(config.timeout);
-        async move {
-            let (status, response) = self.send(&prepared, timeout).await?;
-            tracing::Span::current().record("status", status);
-            let Prepared {
-                request,
-                session_id,
-                cluster,
-                ..
-            } = prepared;
-            Ok(response::shape(
-                request,
-                response,
-                status,
-                &session_id,
-                cluster.as_deref(),
-                ResponseMeta::server_side(),
-                chrono::Utc::now().timestamp(),
-            ))
+    /// Waits until every notification queued by on-device decisions so far was sent (or
+    /// reported through [`Event::SendNotificationError`]).
+    pub async fn flush(&self) {
+        if let Some(engine) = &self.inner.engine {
+            engine.notifier.flush().await;
         }
-        .instrument(span)
-        .await
     }
 
-    /// Sends a prepared request with the client's retry policy, in-flight limit and `timeout`.
-    async fn send(
-        &self,
-        prepared: &Prepared,
-        timeout: Duration,
-    ) -> Result<(u16, DeliveryResponse)> {
-        let _permit = match &self.inner.in_flight {
-            Some(limit) => Some(limit.acquire().await.map_err(|_| Error::Shutdown)?),
-            None => None,
+    /// Stops artifact polling, sends every queued notification, and waits for the background
+    /// tasks to end. Later on-device calls still decide with the last artifact, but their
+    /// notifications are reported as not sent.
+    pub async fn shutdown(&self) {
+        let Some(engine) = &self.inner.engine else {
+            return;
         };
-        let config = &self.inner.options;
-        let raw = delivery::Client::new_with_client(&prepared.base_url, self.inner.http.clone());
-        let attempt = || async {
-            let mut call = raw
-                .execute()
-                .client(config.client.clone())
-                .ims_org_id(config.organization_id.clone())
-                .session_id(prepared.session_id.clone())
-                .body(prepared.request.clone());
-            if let Some(version) = &config.version {
-                call = call.version(version.clone());
-            }
-            delivery::send(call).await
-        };
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(50))
-            .with_max_delay(Duration::from_secs(2))
-            .with_max_times(config.max_retries as usize)
-            .with_jitter();
-        let retried = attempt
-            .retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(Error::is_retryable)
-            .notify(|error, delay| tracing::debug!(%error, ?delay, "retrying"));
-        match tokio::time::timeout(timeout, retried).await {
-            Err(_) => Err(Error::Timeout),
-            Ok(Err(error)) => Err(error),
-            Ok(Ok(Some(response))) => Ok((response.status().as_u16(), response.into_inner())),
-            Ok(Ok(None)) => Ok((204, DeliveryResponse::default())),
+        engine.stop.send_replace(true);
+        let poller = engine.poller.lock().ok().and_then(|mut p| p.take());
+        if let Some(poller) = poller {
+            let _ = poller.await;
         }
+        engine.notifier.close().await;
     }
 }
 
-fn default_http_client(options: &ClientOptions) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("adobe-target-rust/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-        .pool_idle_timeout(Duration::from_secs(60))
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| Error::InvalidOptions {
-            option: "http_client".to_owned(),
-            reason: e.to_string(),
-        })
+fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
+    let options = &transport.options;
+    let source = Source {
+        location: options.artifact_url(),
+        payload: options.artifact_payload.clone(),
+        polling_interval: options.polling_interval,
+    };
+    let provider = Arc::new(Provider::new(
+        source,
+        transport.events.clone(),
+        transport.telemetry.clone(),
+    )?);
+    let cdn = Arc::new(HttpCdn {
+        http: transport.http.clone(),
+        geo_url: format!("{}/v1/geo", options.cdn_base_url()),
+        timeout: options.timeout.max(Duration::from_secs(10)),
+    });
+    let (stop, stopped) = watch::channel(false);
+    let poller = tokio::spawn(provider.clone().run(cdn.clone(), stopped));
+    Ok(Engine {
+        current: provider.subscribe(),
+        cdn,
+        notifier: Notifier::start(transport.clone()),
+        stop,
+        poller: std::sync::Mutex::new(Some(poller)),
+    })
+}
+
+/// How a call the server answers was decided; with an artifact, which items needed the server.
+fn remote_meta(loaded: Option<&Loaded>, request: &DeliveryRequest) -> ResponseMeta {
+    let mut meta = ResponseMeta::server_side();
+    if let Some(loaded) = loaded {
+        let dependency = remote_dependency(&loaded.artifact, request);
+        meta.remote_mboxes = dependency.mboxes;
+        meta.remote_views = dependency.views;
+    }
+    meta
 }
 
 /// `{context: {channel: web}}`, the request `get_attributes` starts from when given none.

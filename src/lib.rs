@@ -7,16 +7,21 @@ mod attributes;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
+mod cdn;
 mod client;
 mod concurrency;
 mod cookies;
 pub mod delivery;
 mod error;
 mod events;
+mod local;
+mod notifier;
+pub(crate) mod ondevice;
 mod open_enums;
 mod options;
 mod request;
 mod response;
+mod transport;
 
 pub use attributes::Attributes;
 pub use client::{SDK_NAME, SDK_VERSION, TargetClient};

@@ -66,7 +66,12 @@ pub struct ClientOptions {
     pub(crate) max_retries: u32,
     pub(crate) max_in_flight: Option<NonZeroUsize>,
     pub(crate) handlers: Vec<Handler>,
+    pub(crate) clock: Option<crate::transport::Clock>,
+    pub(crate) notification_handler: Option<NotificationHandler>,
 }
+
+/// Receives the notification requests of on-device decisions instead of the SDK sending them.
+pub(crate) type NotificationHandler = Arc<dyn Fn(DeliveryRequest) + Send + Sync>;
 
 impl std::fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +104,11 @@ impl std::fmt::Debug for ClientOptions {
             .field("max_retries", &self.max_retries)
             .field("max_in_flight", &self.max_in_flight)
             .field("handlers", &self.handlers.len())
+            .field("clock", &self.clock.as_ref().map(|_| "<custom>"))
+            .field(
+                "notification_handler",
+                &self.notification_handler.as_ref().map(|_| "<custom>"),
+            )
             .finish()
     }
 }
@@ -130,6 +140,8 @@ impl ClientOptions {
             max_retries: DEFAULT_MAX_RETRIES,
             max_in_flight: None,
             handlers: Vec::new(),
+            clock: None,
+            notification_handler: None,
         }
     }
 
@@ -206,7 +218,8 @@ impl ClientOptions {
         self
     }
 
-    /// The CDN host for the artifact and geo lookups, instead of `assets.adobetarget.com`.
+    /// The CDN host for the artifact and geo lookups, instead of `assets.adobetarget.com`
+    /// (`https://` is assumed; give `http://host:port` for a local mirror).
     pub fn cdn_base_path(mut self, host: impl Into<String>) -> Self {
         self.cdn_base_path = Some(host.into());
         self
@@ -253,6 +266,32 @@ impl ClientOptions {
     /// Calls `handler` for every [`Event`], from the task that caused it; keep it quick.
     pub fn on_event(mut self, handler: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.handlers.push(Arc::new(handler));
+        self
+    }
+
+    /// Where the client reads the current time: for tests and replays (on-device time
+    /// targeting, cookie expiry). Default: the system clock.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    /// let fixed: chrono::DateTime<chrono::Utc> = "2021-02-11T19:00:00Z".parse().unwrap();
+    /// let options = ClientOptions::new("acmeclient", "org@AdobeOrg").clock(move || fixed);
+    /// ```
+    pub fn clock(
+        mut self,
+        now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static,
+    ) -> Self {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Hands the notification requests of on-device decisions to `handler` instead of sending
+    /// them to Target (to batch them yourself, or to inspect them offline).
+    pub fn notification_handler(
+        mut self,
+        handler: impl Fn(DeliveryRequest) + Send + Sync + 'static,
+    ) -> Self {
+        self.notification_handler = Some(Arc::new(handler));
         self
     }
 
@@ -445,8 +484,19 @@ impl ClientOptions {
                 "must be one of: production, staging, development",
             ));
         }
-        if let Some(host) = &self.cdn_base_path {
-            check_host("cdn_base_path", host)?;
+        if let Some(base) = &self.cdn_base_path {
+            match base.split_once("://") {
+                Some(("http" | "https", host)) => {
+                    check_host("cdn_base_path", host.trim_end_matches('/'))?
+                }
+                Some(_) => {
+                    return Err(invalid(
+                        "cdn_base_path",
+                        "must be a host, or an http(s):// base URL",
+                    ));
+                }
+                None => check_host("cdn_base_path", base)?,
+            }
         }
         if self
             .property_token
@@ -471,6 +521,39 @@ impl<'de> serde::Deserialize<'de> for ClientOptions {
     ) -> std::result::Result<Self, D::Error> {
         let map = Value::deserialize(deserializer)?;
         Self::from_map(map).map_err(serde::de::Error::custom)
+    }
+}
+
+impl ClientOptions {
+    /// The CDN base URL: `cdn_base_path`, else by `cdn_environment`.
+    pub(crate) fn cdn_base_url(&self) -> String {
+        match &self.cdn_base_path {
+            Some(base) if base.contains("://") => base.trim_end_matches('/').to_owned(),
+            Some(host) => format!("https://{host}"),
+            None if self.cdn_environment == "production" => {
+                "https://assets.adobetarget.com".to_owned()
+            }
+            None => "https://assets.staging.adobetarget.com".to_owned(),
+        }
+    }
+
+    /// The artifact URL: `artifact_location`, else
+    /// `{cdn}/{client}/{environment}/v1/[{property_token}/]rules.json`.
+    pub(crate) fn artifact_url(&self) -> String {
+        if let Some(location) = &self.artifact_location {
+            return location.clone();
+        }
+        let property = self
+            .property_token
+            .as_deref()
+            .map(|t| format!("{t}/"))
+            .unwrap_or_default();
+        format!(
+            "{}/{}/{}/v1/{property}rules.json",
+            self.cdn_base_url(),
+            self.client,
+            self.environment.to_lowercase()
+        )
     }
 }
 

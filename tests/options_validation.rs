@@ -80,9 +80,14 @@ async fn each_invalid_typed_option_is_named() {
             "production, staging, development",
         ),
         (
-            base().cdn_base_path("https://cdn.example.com"),
+            base().cdn_base_path("ftp://cdn.example.com"),
             "cdn_base_path",
-            "without scheme",
+            "http(s):// base URL",
+        ),
+        (
+            base().cdn_base_path("cdn.example.com/rules"),
+            "cdn_base_path",
+            "without scheme or path",
         ),
         (
             base().property_token(""),

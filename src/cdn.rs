@@ -1,0 +1,143 @@
+//! The CDN over HTTP: artifact downloads (with ETag) and geo lookups, for the on-device engine.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use reqwest::{StatusCode, header};
+
+use crate::delivery::types::Geo;
+use crate::error::{Error, Result};
+use crate::ondevice::geo::{FORWARDED_FOR, geo_from};
+use crate::ondevice::provider::{Cdn, Fetched};
+
+/// A larger artifact is refused: the biggest real ones are a few megabytes.
+pub(crate) const MAX_ARTIFACT_BYTES: usize = 64 * 1024 * 1024;
+/// A geo answer is a handful of fields.
+const MAX_GEO_BYTES: usize = 64 * 1024;
+
+pub(crate) struct HttpCdn {
+    pub(crate) http: reqwest::Client,
+    pub(crate) geo_url: String,
+    pub(crate) timeout: Duration,
+}
+
+impl HttpCdn {
+    async fn get(&self, url: &str, headers: header::HeaderMap) -> Result<reqwest::Response> {
+        let send = self.http.get(url).headers(headers).send();
+        tokio::time::timeout(self.timeout, send)
+            .await
+            .map_err(|_| Error::Timeout)?
+            .map_err(Error::from_reqwest)
+    }
+}
+
+/// Reads a body, refusing more than `limit` bytes (before or while downloading it).
+async fn read_limited(
+    response: reqwest::Response,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Error::Artifact(format!(
+            "the response is larger than {limit} bytes"
+        )));
+    }
+    let read = async {
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(Error::from_reqwest)?;
+            if body.len() + chunk.len() > limit {
+                return Err(Error::Artifact(format!(
+                    "the response is larger than {limit} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| Error::Timeout)?
+}
+
+impl Cdn for HttpCdn {
+    fn fetch_artifact<'a>(
+        &'a self,
+        url: &'a str,
+        etag: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Fetched>> {
+        Box::pin(async move {
+            let mut headers = header::HeaderMap::new();
+            if let Some(value) = etag.and_then(|e| header::HeaderValue::from_str(e).ok()) {
+                headers.insert(header::IF_NONE_MATCH, value);
+            }
+            let response = self.get(url, headers).await?;
+            match response.status() {
+                StatusCode::NOT_MODIFIED => return Ok(Fetched::NotModified),
+                StatusCode::OK => {}
+                StatusCode::FORBIDDEN => {
+                    return Err(Error::Artifact(
+                        "Artifact request is not authorized. This is likely due to On-Device-Decisioning being disabled in Admin settings. Please enable and try again."
+                            .to_owned(),
+                    ));
+                }
+                status => {
+                    return Err(Error::Artifact(format!(
+                        "Non-200 status code response from artifact request: {}",
+                        status.as_u16()
+                    )));
+                }
+            }
+            let headers = response.headers().clone();
+            let etag = headers
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let geo = geo_from(|name| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| serde_json::Value::String(s.to_owned()))
+            });
+            let bytes = read_limited(response, MAX_ARTIFACT_BYTES, self.timeout).await?;
+            Ok(Fetched::Body {
+                bytes,
+                etag,
+                geo: Box::new(Geo {
+                    ip_address: None,
+                    ..geo
+                }),
+            })
+        })
+    }
+
+    fn lookup_geo<'a>(&'a self, ip: Option<&'a str>) -> BoxFuture<'a, Result<Geo>> {
+        Box::pin(async move {
+            let mut headers = header::HeaderMap::new();
+            if let Some(value) = ip.and_then(|ip| header::HeaderValue::from_str(ip).ok()) {
+                headers.insert(FORWARDED_FOR, value);
+            }
+            let response = self.get(&self.geo_url, headers).await?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(Error::Http {
+                    status: status.as_u16(),
+                    message: "geo lookup failed".to_owned(),
+                });
+            }
+            let body = read_limited(response, MAX_GEO_BYTES, self.timeout).await?;
+            let payload: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| Error::Decode {
+                    message: e.to_string(),
+                    body: crate::error::excerpt(&body),
+                })?;
+            Ok(geo_from(|name| payload.get(name).cloned()))
+        })
+    }
+}

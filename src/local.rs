@@ -1,0 +1,162 @@
+//! Deciding on the client, for `TargetClient`: the request checks the other SDKs make before an
+//! on-device decision (geo lookup, visitor id), the decision, its telemetry and notifications,
+//! and the shaped response.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::delivery::types::{
+    AuthenticatedState, DecisioningMethod, DeliveryRequest, ExecutionMode, Geo, Notification,
+    VisitorId,
+};
+use crate::error::Result;
+use crate::events::Event;
+use crate::notifier::{Job, Notifier};
+use crate::ondevice::decide::{DecideInput, decide};
+use crate::ondevice::geo;
+use crate::ondevice::provider::{Cdn, Loaded};
+use crate::ondevice::telemetry::request_entry;
+use crate::options::GetOffersOptions;
+use crate::request::Prepared;
+use crate::response::{self, ResponseMeta, TargetResponse};
+use crate::transport::Transport;
+
+/// Decides `request` with the loaded artifact.
+pub(crate) async fn get_offers(
+    transport: &Transport,
+    cdn: &dyn Cdn,
+    notifier: &Notifier,
+    loaded: Arc<Loaded>,
+    options: &GetOffersOptions,
+    request: &DeliveryRequest,
+) -> Result<TargetResponse> {
+    let started = Instant::now();
+    let Prepared {
+        mut request,
+        session_id,
+        cluster,
+        ..
+    } = transport.prepare(options, request);
+    let artifact = &loaded.artifact;
+
+    let (kept, lookup) = geo::plan(request.context.geo.as_ref(), artifact.geo_targeting_enabled);
+    let geo = match lookup {
+        Some(ip) => match cdn.lookup_geo(ip.as_deref()).await {
+            Ok(found) => {
+                let merged = geo::merge(kept, found);
+                transport.events.emit(Event::GeoLocationUpdated {
+                    geo: merged.clone(),
+                });
+                merged
+            }
+            Err(error) => {
+                tracing::warn!(%error, "geo lookup failed; deciding without geo");
+                kept
+            }
+        },
+        None => kept,
+    };
+    request.context.geo = (geo != Geo::default()).then_some(geo);
+    ensure_visitor_id(&mut request, cluster.as_deref());
+
+    let now = transport.now();
+    let new_id = || uuid::Uuid::new_v4().to_string();
+    let decision = decide(&DecideInput {
+        artifact,
+        client: &transport.options.client,
+        request: &request,
+        session_id: &session_id,
+        now,
+        artifact_trace: &loaded.trace,
+        new_id: &new_id,
+    });
+    let decided = started.elapsed();
+
+    let shaping = Instant::now();
+    let status = decision
+        .response
+        .status
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or(200);
+    let meta = ResponseMeta {
+        decisioning_method: DecisioningMethod::OnDevice,
+        remote_mboxes: decision.remote_mboxes,
+        remote_views: decision.remote_views,
+    };
+    let notification_request = (!decision.notifications.is_empty()
+        || transport.options.telemetry_enabled)
+        .then(|| notification_request(&request, decision.notifications));
+    let shaped = response::shape(
+        request,
+        decision.response,
+        status,
+        &session_id,
+        cluster.as_deref(),
+        meta,
+        now.timestamp(),
+    );
+    if transport.options.telemetry_enabled {
+        transport.telemetry.add(request_entry(
+            &shaped.request,
+            DecisioningMethod::OnDevice,
+            ExecutionMode::Local,
+            now.timestamp_millis(),
+            decided,
+            shaping.elapsed(),
+        ));
+    }
+    if let Some(request) = notification_request {
+        notifier.enqueue(Job {
+            request,
+            session_id,
+            cluster,
+        });
+    }
+    Ok(shaped)
+}
+
+/// The request that reports `notifications` for the visitor of `request`.
+fn notification_request(
+    request: &DeliveryRequest,
+    notifications: Vec<Notification>,
+) -> DeliveryRequest {
+    DeliveryRequest {
+        context: request.context.clone(),
+        environment_id: request.environment_id,
+        execute: None,
+        experience_cloud: request.experience_cloud.clone(),
+        id: request.id.clone(),
+        impression_id: None,
+        notifications,
+        prefetch: None,
+        preview: None,
+        property: request.property.clone(),
+        qa_mode: None,
+        request_id: None,
+        telemetry: None,
+        trace: None,
+    }
+}
+
+/// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party
+/// id gets a new Target id, on the known edge cluster (`<uuid>.<cluster>_0`).
+fn ensure_visitor_id(request: &mut DeliveryRequest, cluster: Option<&str>) {
+    let id = request.id.get_or_insert_with(VisitorId::default);
+    let known = |s: &Option<String>| s.as_deref().is_some_and(|v| !v.is_empty());
+    let authenticated = id
+        .customer_ids
+        .iter()
+        .any(|c| c.authenticated_state == AuthenticatedState::Authenticated);
+    if known(&id.tnt_id)
+        || known(&id.marketing_cloud_visitor_id)
+        || known(&id.third_party_id)
+        || authenticated
+    {
+        return;
+    }
+    let suffix = cluster
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| format!(".{c}_0"))
+        .unwrap_or_default();
+    id.tnt_id = Some(format!("{}{suffix}", uuid::Uuid::new_v4().simple()));
+}

@@ -1,0 +1,187 @@
+//! Sends the display notifications (and telemetry) of on-device decisions in the background,
+//! so a decision never waits for the network. Nothing is dropped silently: a send that fails,
+//! or a job the queue cannot take, raises `Event::SendNotificationError`; `flush` waits for
+//! everything queued; closing the queue lets the worker finish what is left.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::delivery::types::{DeliveryRequest, Telemetry};
+use crate::events::Event;
+use crate::options::{GetOffersOptions, NotificationHandler};
+use crate::response::ResponseMeta;
+use crate::transport::Transport;
+
+/// Jobs waiting beyond this are refused (and reported), so memory stays bounded.
+const QUEUE: usize = 10_000;
+/// Notification requests in flight at once.
+const CONCURRENCY: usize = 16;
+
+/// One notification request and the visitor's session and edge cluster.
+pub(crate) struct Job {
+    pub(crate) request: DeliveryRequest,
+    pub(crate) session_id: String,
+    pub(crate) cluster: Option<String>,
+}
+
+#[derive(Default)]
+struct Pending {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+impl Pending {
+    fn done(&self) {
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
+pub(crate) struct Notifier {
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    pending: Arc<Pending>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    transport: Arc<Transport>,
+}
+
+impl Notifier {
+    pub(crate) fn start(transport: Arc<Transport>) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let pending = Arc::new(Pending::default());
+        let handler = transport.options.notification_handler.clone();
+        let worker = tokio::spawn(run(receiver, transport.clone(), pending.clone(), handler));
+        Self {
+            sender: Mutex::new(Some(sender)),
+            pending,
+            worker: Mutex::new(Some(worker)),
+            transport,
+        }
+    }
+
+    /// Queues a notification request; when it cannot be queued, says so through the event.
+    pub(crate) fn enqueue(&self, job: Job) {
+        let sender = self.sender.lock().ok().and_then(|s| s.clone());
+        self.pending.count.fetch_add(1, Ordering::AcqRel);
+        let refused = match sender {
+            Some(sender) => sender.try_send(job).err().map(|e| match e {
+                mpsc::error::TrySendError::Full(job) => (job, "the notification queue is full"),
+                mpsc::error::TrySendError::Closed(job) => (job, "the client was shut down"),
+            }),
+            None => Some((job, "the client was shut down")),
+        };
+        if let Some((job, reason)) = refused {
+            self.pending.done();
+            tracing::warn!(reason, "notification not sent");
+            self.transport.events.emit(Event::SendNotificationError {
+                request: Box::new(job.request),
+                error: reason.to_owned(),
+            });
+        }
+    }
+
+    /// Waits until every queued notification was sent or reported.
+    pub(crate) async fn flush(&self) {
+        loop {
+            let idle = self.pending.idle.notified();
+            if self.pending.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
+    /// Stops taking jobs, sends what is queued, and waits for the worker to end.
+    pub(crate) async fn close(&self) {
+        self.sender.lock().ok().and_then(|mut s| s.take());
+        let worker = self.worker.lock().ok().and_then(|mut w| w.take());
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+    }
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        // Closing the queue lets the worker send what is left, then end on its own.
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+    }
+}
+
+async fn run(
+    mut receiver: mpsc::Receiver<Job>,
+    transport: Arc<Transport>,
+    pending: Arc<Pending>,
+    handler: Option<NotificationHandler>,
+) {
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            job = receiver.recv(), if in_flight.len() < CONCURRENCY => match job {
+                Some(job) => in_flight.push(deliver(job, transport.clone(), pending.clone(), handler.clone())),
+                None => break,
+            },
+            Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+        }
+    }
+    while in_flight.next().await.is_some() {}
+}
+
+async fn deliver(
+    job: Job,
+    transport: Arc<Transport>,
+    pending: Arc<Pending>,
+    handler: Option<NotificationHandler>,
+) {
+    let Job {
+        mut request,
+        session_id,
+        cluster,
+    } = job;
+    if transport.options.telemetry_enabled && !transport.telemetry.is_empty() {
+        request
+            .telemetry
+            .get_or_insert_with(Telemetry::default)
+            .entries
+            .extend(transport.telemetry.drain());
+    }
+    let has_content = !request.notifications.is_empty()
+        || request
+            .telemetry
+            .as_ref()
+            .is_some_and(|t| !t.entries.is_empty());
+    if has_content {
+        match handler {
+            Some(handler) => handler(request),
+            None => {
+                let mut options = GetOffersOptions::default().session_id(session_id);
+                if let Some(cluster) = cluster {
+                    options = options.target_location_hint(cluster);
+                }
+                if let Err(error) = transport
+                    .execute(
+                        "send_notifications",
+                        &options,
+                        &request,
+                        ResponseMeta::server_side(),
+                    )
+                    .await
+                {
+                    tracing::warn!(%error, "notifications could not be sent");
+                    transport.events.emit(Event::SendNotificationError {
+                        request: Box::new(request),
+                        error: error.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    pending.done();
+}

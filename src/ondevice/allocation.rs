@@ -1,0 +1,100 @@
+//! Which experience bucket a visitor falls in for an activity: the same MurmurHash3 the Target
+//! Edge uses, so a visitor gets the same experience on-device and server-side.
+
+use std::io::Cursor;
+
+use crate::delivery::types::VisitorId;
+
+/// The salt Target appends to the device id it hashes.
+const CAMPAIGN_BUCKET_SALT: &str = "0";
+const TOTAL_BUCKETS: i64 = 10_000;
+
+/// The id allocation hashes: the first of the Experience Cloud id, the Target id without its
+/// location hint, the third-party id; `None` when the visitor has none of them.
+pub(crate) fn visitor_key(id: Option<&VisitorId>) -> Option<String> {
+    let id = id?;
+    let non_empty = |s: &Option<String>| s.as_deref().filter(|v| !v.is_empty()).map(str::to_owned);
+    non_empty(&id.marketing_cloud_visitor_id)
+        .or_else(|| {
+            id.tnt_id
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| t.split('.').next().unwrap_or(t).to_owned())
+        })
+        .or_else(|| non_empty(&id.third_party_id))
+}
+
+/// The visitor's allocation for an activity, from 0 to 100 with two decimals.
+pub(crate) fn allocation(client: &str, activity_id: &str, visitor_key: &str) -> f64 {
+    let device_id = format!("{client}.{activity_id}.{visitor_key}.{CAMPAIGN_BUCKET_SALT}");
+    bucket(hash_unencoded_chars(&device_id))
+}
+
+/// MurmurHash3 (32-bit, seed 0) over the UTF-16 code units of `text`, as Java's
+/// `Hashing.murmur3_32().hashUnencodedChars` does: each code unit is two little-endian bytes.
+fn hash_unencoded_chars(text: &str) -> i32 {
+    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    // Reading from memory cannot fail.
+    let hash = murmur3::murmur3_32(&mut Cursor::new(bytes), 0).unwrap_or(0);
+    hash as i32
+}
+
+fn bucket(hash: i32) -> f64 {
+    let fixed_bucket = i64::from(hash).abs() % TOTAL_BUCKETS;
+    let allocation = fixed_bucket as f64 / TOTAL_BUCKETS as f64 * 100.0;
+    (allocation * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_allocation_in_the_conformance_trace() {
+        // TEST_SUITE_TRACE mbox_xt_execute: client someClientId, activity 125871, third-party id.
+        assert_eq!(
+            allocation(
+                "someClientId",
+                "125871",
+                "338e3c1e51f7416a8e1ccba4f81acea0.28_0"
+            ),
+            87.67
+        );
+    }
+
+    #[test]
+    fn prefers_ecid_then_tnt_id_without_hint_then_third_party_id() {
+        let id = |tnt: Option<&str>, mcid: Option<&str>, third: Option<&str>| VisitorId {
+            tnt_id: tnt.map(str::to_owned),
+            marketing_cloud_visitor_id: mcid.map(str::to_owned),
+            third_party_id: third.map(str::to_owned),
+            ..Default::default()
+        };
+        assert_eq!(
+            visitor_key(Some(&id(Some("t.28_0"), Some("m"), Some("x")))).as_deref(),
+            Some("m")
+        );
+        assert_eq!(
+            visitor_key(Some(&id(Some("t.28_0"), None, Some("x")))).as_deref(),
+            Some("t")
+        );
+        assert_eq!(
+            visitor_key(Some(&id(None, Some(""), Some("x.1_0")))).as_deref(),
+            Some("x.1_0")
+        );
+        assert_eq!(visitor_key(Some(&id(None, None, None))), None);
+        assert_eq!(visitor_key(None), None);
+    }
+
+    #[test]
+    fn buckets_stay_in_range_for_extreme_hashes() {
+        assert_eq!(
+            hash_unencoded_chars(""),
+            0,
+            "murmur3_32 of nothing with seed 0"
+        );
+        assert_eq!(bucket(0), 0.0);
+        assert_eq!(bucket(i32::MIN), 36.48, "|i32::MIN| does not overflow");
+        assert_eq!(bucket(-1), bucket(1));
+    }
+}

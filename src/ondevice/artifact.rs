@@ -1,0 +1,262 @@
+//! The rules artifact: its model, validation and compilation into an engine-ready form.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::rules::{self, Expr};
+use crate::delivery::types::{Metric, OfferOption};
+use crate::error::{Error, Result};
+
+/// The artifact major version this SDK reads.
+pub(crate) const SUPPORTED_MAJOR_VERSION: u64 = 1;
+/// The global mbox name when the artifact names none.
+pub(crate) const DEFAULT_GLOBAL_MBOX: &str = "target-global-mbox";
+
+/// The artifact as published by Target (only what decisions need; the rest is ignored).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawArtifact {
+    version: String,
+    #[serde(default)]
+    meta: Map<String, Value>,
+    #[serde(default)]
+    global_mbox: Option<String>,
+    #[serde(default)]
+    geo_targeting_enabled: bool,
+    #[serde(default)]
+    response_tokens: Vec<String>,
+    #[serde(default)]
+    remote_mboxes: Vec<String>,
+    #[serde(default)]
+    remote_views: Vec<String>,
+    #[serde(default)]
+    local_mboxes: Vec<String>,
+    #[serde(default)]
+    local_views: Vec<String>,
+    #[serde(default)]
+    rules: RawRules,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawRules {
+    #[serde(default)]
+    mboxes: Ordered<Vec<RawRule>>,
+    #[serde(default)]
+    views: Ordered<Vec<RawRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRule {
+    #[serde(default)]
+    rule_key: Option<Value>,
+    #[serde(default)]
+    activity_id: Option<Value>,
+    #[serde(default)]
+    meta: Map<String, Value>,
+    #[serde(default = "always")]
+    condition: Value,
+    #[serde(default)]
+    consequence: Consequence,
+    #[serde(default)]
+    property_tokens: Vec<String>,
+}
+
+fn always() -> Value {
+    Value::Bool(true)
+}
+
+/// What a matching rule gives: the content options and metrics for one mbox or view.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct Consequence {
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) options: Vec<OfferOption>,
+    #[serde(default)]
+    pub(crate) metrics: Vec<Metric>,
+}
+
+/// A JSON object read as (key, value) pairs in document order: the order of views decides the
+/// order of the response, as it does in the other SDKs.
+#[derive(Debug)]
+struct Ordered<T>(Vec<(String, T)>);
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct PairsVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for PairsVisitor<T> {
+            type Value = Ordered<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, T>()? {
+                    pairs.push(pair);
+                }
+                Ok(Ordered(pairs))
+            }
+        }
+        deserializer.deserialize_map(PairsVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A rule ready to evaluate.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    /// Rules of one activity share a key: the global mbox takes one option per activity.
+    pub(crate) key: String,
+    /// The activity id as hashed for allocation (`activity.id` in the meta).
+    pub(crate) activity_id: String,
+    pub(crate) meta: Map<String, Value>,
+    pub(crate) condition: Expr,
+    /// The condition as written, for traces.
+    pub(crate) condition_json: Value,
+    pub(crate) consequence: Consequence,
+    pub(crate) property_tokens: Vec<String>,
+}
+
+impl Rule {
+    /// Whether the rule applies to a request for `property_token`: rules without property
+    /// tokens apply to every request; rules with tokens only to requests naming one of them.
+    pub(crate) fn applies_to(&self, property_token: Option<&str>) -> bool {
+        match property_token {
+            None => self.property_tokens.is_empty(),
+            Some(token) => {
+                self.property_tokens.is_empty() || self.property_tokens.iter().any(|t| t == token)
+            }
+        }
+    }
+}
+
+/// A loaded artifact.
+#[derive(Debug)]
+pub(crate) struct Artifact {
+    pub(crate) version: String,
+    pub(crate) meta: Map<String, Value>,
+    pub(crate) global_mbox: String,
+    pub(crate) geo_targeting_enabled: bool,
+    pub(crate) response_tokens: Vec<String>,
+    pub(crate) remote_mboxes: Vec<String>,
+    pub(crate) remote_views: Vec<String>,
+    pub(crate) local_mboxes: Vec<String>,
+    pub(crate) local_views: Vec<String>,
+    pub(crate) mbox_rules: HashMap<String, Vec<Rule>>,
+    /// Views in artifact order.
+    pub(crate) view_rules: Vec<(String, Vec<Rule>)>,
+}
+
+impl Artifact {
+    /// Parses and checks an artifact from its JSON text.
+    pub(crate) fn from_slice(bytes: &[u8]) -> Result<Self> {
+        let raw: RawArtifact = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Artifact(format!("Unable to read artifact JSON: {e}")))?;
+        Self::from_raw(raw)
+    }
+
+    /// Checks and compiles an artifact given as a JSON value.
+    pub(crate) fn from_value(value: &Value) -> Result<Self> {
+        let raw = RawArtifact::deserialize(value)
+            .map_err(|e| Error::Artifact(format!("Unable to read artifact JSON: {e}")))?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawArtifact) -> Result<Self> {
+        let major = raw
+            .version
+            .split('.')
+            .next()
+            .and_then(|m| m.trim().parse::<u64>().ok());
+        if major != Some(SUPPORTED_MAJOR_VERSION) {
+            return Err(Error::Artifact(format!(
+                "The decisioning artifact version ({}) is not supported. This library is compatible with this major version: {SUPPORTED_MAJOR_VERSION}",
+                raw.version
+            )));
+        }
+        let compile_all =
+            |rules: Vec<RawRule>| rules.into_iter().map(compile_rule).collect::<Vec<_>>();
+        Ok(Self {
+            version: raw.version,
+            global_mbox: raw
+                .global_mbox
+                .filter(|g| !g.is_empty())
+                .unwrap_or_else(|| DEFAULT_GLOBAL_MBOX.to_owned()),
+            meta: raw.meta,
+            geo_targeting_enabled: raw.geo_targeting_enabled,
+            response_tokens: raw.response_tokens,
+            remote_mboxes: raw.remote_mboxes,
+            remote_views: raw.remote_views,
+            local_mboxes: raw.local_mboxes,
+            local_views: raw.local_views,
+            mbox_rules: raw
+                .rules
+                .mboxes
+                .0
+                .into_iter()
+                .map(|(name, rules)| (name, compile_all(rules)))
+                .collect(),
+            view_rules: raw
+                .rules
+                .views
+                .0
+                .into_iter()
+                .map(|(name, rules)| (name, compile_all(rules)))
+                .collect(),
+        })
+    }
+
+    /// The number of rules, for logs.
+    pub(crate) fn rule_count(&self) -> usize {
+        self.mbox_rules.values().map(Vec::len).sum::<usize>()
+            + self.view_rules.iter().map(|(_, r)| r.len()).sum::<usize>()
+    }
+}
+
+/// A JavaScript-style string of a JSON scalar (`125871`, not `125871.0`).
+pub(crate) fn js_key(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn compile_rule(raw: RawRule) -> Rule {
+    let condition = rules::compile(&raw.condition).unwrap_or_else(|error| {
+        tracing::warn!(%error, "a rule condition cannot be evaluated; the rule will never match");
+        Expr::Literal(Value::Bool(false))
+    });
+    let activity_id = raw
+        .meta
+        .get("activity.id")
+        .or(raw.activity_id.as_ref())
+        .map(js_key)
+        .unwrap_or_default();
+    Rule {
+        key: raw
+            .rule_key
+            .as_ref()
+            .map(js_key)
+            .unwrap_or_else(|| activity_id.clone()),
+        activity_id,
+        meta: raw.meta,
+        condition,
+        condition_json: raw.condition,
+        consequence: raw.consequence,
+        property_tokens: raw.property_tokens,
+    }
+}

@@ -1,0 +1,991 @@
+//! Deciding a request against the artifact: which rules match each mbox, view and page load,
+//! and what the response, notifications and trace look like. Mirrors the decisions of the
+//! other Target SDKs; the conformance suite is the judge.
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde_json::{Map, Value, json};
+
+use super::allocation::{allocation, visitor_key};
+use super::artifact::{Artifact, Rule, js_key};
+use super::context::{decisioning_context, mbox_context, url_context};
+use super::rules::{self, Data, Val, walk};
+use crate::delivery::types::{
+    Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxResponse, Metric, MetricType,
+    Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse, Parameters,
+    PrefetchMboxResponse, PrefetchResponse, ResponseTokens, TraceResponse, View,
+};
+
+/// What a decision needs besides the artifact and the request.
+pub(crate) struct DecideInput<'a> {
+    pub(crate) artifact: &'a Artifact,
+    /// The client code (allocation hashes it).
+    pub(crate) client: &'a str,
+    /// The request, with a visitor id and request id already filled in.
+    pub(crate) request: &'a DeliveryRequest,
+    pub(crate) session_id: &'a str,
+    pub(crate) now: DateTime<Utc>,
+    /// The `artifact` part of a trace (location, polling, version...).
+    pub(crate) artifact_trace: &'a Value,
+    /// Makes notification and impression ids.
+    pub(crate) new_id: &'a dyn Fn() -> String,
+}
+
+/// The outcome of an on-device decision.
+#[derive(Debug)]
+pub(crate) struct Decision {
+    pub(crate) response: DeliveryResponse,
+    /// Display notifications for executed content, to send in the background.
+    pub(crate) notifications: Vec<Notification>,
+    pub(crate) remote_mboxes: Vec<String>,
+    pub(crate) remote_views: Vec<String>,
+}
+
+/// Which requested mboxes and views the artifact cannot decide.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct RemoteDependency {
+    pub(crate) mboxes: Vec<String>,
+    pub(crate) views: Vec<String>,
+}
+
+impl RemoteDependency {
+    pub(crate) fn needed(&self) -> bool {
+        !self.mboxes.is_empty() || !self.views.is_empty()
+    }
+}
+
+/// Mboxes in `remoteMboxes` or not in `localMboxes` need the server; so do views likewise, and
+/// every remote view when views are asked for without names. The page load counts as the global mbox.
+pub(crate) fn remote_dependency(
+    artifact: &Artifact,
+    request: &DeliveryRequest,
+) -> RemoteDependency {
+    let mut requested: Vec<&str> = Vec::new();
+    for mode_mboxes in [
+        request.execute.as_ref().map(|e| &e.mboxes),
+        request.prefetch.as_ref().map(|p| &p.mboxes),
+    ] {
+        requested.extend(mode_mboxes.into_iter().flatten().map(|m| m.name.as_str()));
+    }
+    let page_load = request
+        .execute
+        .as_ref()
+        .is_some_and(|e| e.page_load.is_some())
+        || request
+            .prefetch
+            .as_ref()
+            .is_some_and(|p| p.page_load.is_some());
+    if page_load {
+        requested.push(&artifact.global_mbox);
+    }
+    let mut mboxes: Vec<String> = Vec::new();
+    let add = |list: &mut Vec<String>, name: &str| {
+        if !list.iter().any(|n| n == name) {
+            list.push(name.to_owned());
+        }
+    };
+    for name in artifact
+        .remote_mboxes
+        .iter()
+        .filter(|m| requested.contains(&m.as_str()))
+    {
+        add(&mut mboxes, name);
+    }
+    for name in requested
+        .iter()
+        .filter(|m| !artifact.local_mboxes.iter().any(|l| l == *m))
+    {
+        add(&mut mboxes, name);
+    }
+
+    let view_requests = request
+        .prefetch
+        .as_ref()
+        .map(|p| p.views.as_slice())
+        .unwrap_or_default();
+    let named: Vec<&str> = view_requests
+        .iter()
+        .filter_map(|v| v.name.as_deref())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut views = Vec::new();
+    if !view_requests.is_empty() && named.is_empty() {
+        for name in &artifact.remote_views {
+            add(&mut views, name);
+        }
+    } else {
+        for name in artifact
+            .remote_views
+            .iter()
+            .filter(|v| named.contains(&v.as_str()))
+        {
+            add(&mut views, name);
+        }
+        for name in named
+            .iter()
+            .filter(|v| !artifact.local_views.iter().any(|l| l == *v))
+        {
+            add(&mut views, name);
+        }
+    }
+    RemoteDependency { mboxes, views }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Execute,
+    Prefetch,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Execute => "execute",
+            Self::Prefetch => "prefetch",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Mbox,
+    View,
+}
+
+/// One mbox, view or page load of the request.
+struct Detail<'r> {
+    kind: Kind,
+    name: Option<&'r str>,
+    index: Option<i32>,
+    address: Option<&'r Address>,
+    parameters: Option<&'r Parameters>,
+    /// The request item as JSON, for macros and traces; made on first use.
+    json: OnceCell<Value>,
+    source: &'r dyn erased::ToJson,
+    /// `page` (and `referring`) from the item's own address, when it has one.
+    page: OnceCell<Option<Value>>,
+    /// `mbox.*` from the item's parameters.
+    mbox: OnceCell<Value>,
+    /// The page load: results lose their name, index and trace.
+    page_load: bool,
+}
+
+mod erased {
+    /// Serializes a request item (mbox, view or page load) on demand.
+    pub(super) trait ToJson {
+        fn to_json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> ToJson for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or_default()
+        }
+    }
+}
+
+impl Detail<'_> {
+    fn page(&self) -> Option<&Value> {
+        self.page
+            .get_or_init(|| {
+                self.address
+                    .map(|address| url_context(address.url.as_deref()))
+            })
+            .as_ref()
+    }
+
+    fn mbox(&self) -> &Value {
+        self.mbox.get_or_init(|| mbox_context(self.parameters))
+    }
+
+    fn json(&self) -> &Value {
+        self.json.get_or_init(|| {
+            let mut value = self.source.to_json();
+            if let (Value::Object(map), Some(name)) = (&mut value, self.name)
+                && !map.contains_key("name")
+            {
+                map.insert("name".to_owned(), Value::String(name.to_owned()));
+            }
+            value
+        })
+    }
+}
+
+/// The values rules read: the request context, with the item's page, parameters and the
+/// visitor's allocation for the rule's activity.
+struct RuleData<'a> {
+    base: &'a Map<String, Value>,
+    page: Option<&'a Value>,
+    mbox: &'a Value,
+    allocation: f64,
+}
+
+impl Data for RuleData<'_> {
+    fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
+        let (first, rest) = path.split_first()?;
+        match first.as_str() {
+            "allocation" if rest.is_empty() => Some(Val::Num(self.allocation)),
+            "mbox" => walk(self.mbox, rest).map(Val::from_json),
+            "page" | "referring" if self.page.is_some() => {
+                walk(self.page?, rest).map(Val::from_json)
+            }
+            key => walk(self.base.get(key)?, rest).map(Val::from_json),
+        }
+    }
+}
+
+impl RuleData<'_> {
+    /// The whole rule context as JSON, as traces show it.
+    fn to_json(&self) -> Value {
+        let mut map = self.base.clone();
+        if let Some(page) = self.page {
+            map.insert("page".to_owned(), page.clone());
+            map.insert("referring".to_owned(), page.clone());
+        }
+        map.insert("mbox".to_owned(), self.mbox.clone());
+        map.insert("allocation".to_owned(), json!(self.allocation));
+        Value::Object(map)
+    }
+}
+
+/// A matched (or blank) result for one item while post-processing.
+struct Shaped {
+    name: Option<String>,
+    index: Option<i32>,
+    options: Vec<OfferOption>,
+    metrics: Vec<Metric>,
+    trace: Option<TraceResponse>,
+}
+
+/// Trace bookkeeping for one mode (execute or prefetch), as the other SDKs keep it.
+#[derive(Default)]
+struct Tracer {
+    request: Map<String, Value>,
+    campaigns: Vec<(String, Map<String, Value>)>,
+    targets: Vec<(String, Target)>,
+}
+
+struct Target {
+    context: Value,
+    campaign_id: Value,
+    campaign_type: Value,
+    matched_segments: Vec<Value>,
+    unmatched_segments: Vec<Value>,
+    matched_conditions: Vec<Value>,
+    unmatched_conditions: Vec<Value>,
+}
+
+struct Decider<'a> {
+    input: &'a DecideInput<'a>,
+    context: Map<String, Value>,
+    visitor_key: String,
+    property_token: Option<&'a str>,
+    base_tokens: Map<String, Value>,
+    tracing: bool,
+    allocations: HashMap<&'a str, f64>,
+    notifications: Vec<Notification>,
+    notified: HashSet<String>,
+    timestamp: i64,
+}
+
+/// Decides `input.request` on-device.
+pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
+    let request = input.request;
+    let context = decisioning_context(&request.context, input.now);
+    let mut decider = Decider {
+        base_tokens: base_response_tokens(input.artifact, &context),
+        context,
+        visitor_key: visitor_key(request.id.as_ref()).unwrap_or_else(|| (input.new_id)()),
+        property_token: request
+            .property
+            .as_ref()
+            .map(|p| p.token.as_str())
+            .filter(|t| !t.is_empty()),
+        tracing: request.trace.is_some(),
+        allocations: HashMap::new(),
+        notifications: Vec::new(),
+        notified: HashSet::new(),
+        timestamp: input.now.timestamp_millis(),
+        input,
+    };
+    let dependency = remote_dependency(input.artifact, request);
+
+    let execute = request.execute.as_ref().map(|execute| {
+        let mut tracer = Tracer::default();
+        let mboxes = execute
+            .mboxes
+            .iter()
+            .flat_map(|m| {
+                decider.mbox(
+                    Mode::Execute,
+                    &mut tracer,
+                    &detail(
+                        Kind::Mbox,
+                        Some(&m.name),
+                        m.index,
+                        m.address.as_ref(),
+                        m.parameters.as_ref(),
+                        m,
+                    ),
+                )
+            })
+            .map(mbox_response)
+            .collect();
+        let page_load = execute
+            .page_load
+            .as_ref()
+            .map(|p| decider.page_load(Mode::Execute, &mut tracer, p));
+        ExecuteResponse { mboxes, page_load }
+    });
+    let prefetch = request.prefetch.as_ref().map(|prefetch| {
+        let mut tracer = Tracer::default();
+        let mboxes = prefetch
+            .mboxes
+            .iter()
+            .flat_map(|m| {
+                decider.mbox(
+                    Mode::Prefetch,
+                    &mut tracer,
+                    &detail(
+                        Kind::Mbox,
+                        Some(&m.name),
+                        m.index,
+                        m.address.as_ref(),
+                        m.parameters.as_ref(),
+                        m,
+                    ),
+                )
+            })
+            .map(prefetch_mbox_response)
+            .collect();
+        let views = prefetch
+            .views
+            .iter()
+            .flat_map(|v| {
+                decider.views(
+                    &mut tracer,
+                    &detail(
+                        Kind::View,
+                        v.name.as_deref(),
+                        None,
+                        v.address.as_ref(),
+                        v.parameters.as_ref(),
+                        v,
+                    ),
+                )
+            })
+            .map(view_response)
+            .collect();
+        let page_load = prefetch
+            .page_load
+            .as_ref()
+            .map(|p| decider.page_load(Mode::Prefetch, &mut tracer, p));
+        PrefetchResponse {
+            mboxes,
+            views,
+            page_load,
+            metrics: Vec::new(),
+        }
+    });
+
+    let response = DeliveryResponse {
+        status: Some(if dependency.needed() { 206 } else { 200 }),
+        request_id: request.request_id.clone(),
+        id: request.id.clone(),
+        client: Some(input.client.to_owned()),
+        execute,
+        prefetch,
+        ..DeliveryResponse::default()
+    };
+    Decision {
+        response,
+        notifications: decider.notifications,
+        remote_mboxes: dependency.mboxes,
+        remote_views: dependency.views,
+    }
+}
+
+fn detail<'r>(
+    kind: Kind,
+    name: Option<&'r str>,
+    index: Option<i32>,
+    address: Option<&'r Address>,
+    parameters: Option<&'r Parameters>,
+    source: &'r dyn erased::ToJson,
+) -> Detail<'r> {
+    Detail {
+        kind,
+        name,
+        index,
+        address,
+        parameters,
+        json: OnceCell::new(),
+        source,
+        page: OnceCell::new(),
+        mbox: OnceCell::new(),
+        page_load: false,
+    }
+}
+
+/// `activity.decisioningMethod` and the geo tokens the artifact asks for.
+fn base_response_tokens(artifact: &Artifact, context: &Map<String, Value>) -> Map<String, Value> {
+    let mut tokens = Map::new();
+    tokens.insert("activity.decisioningMethod".to_owned(), json!("on-device"));
+    let geo = context.get("geo");
+    for (token, key) in [
+        ("geo.city", "city"),
+        ("geo.country", "country"),
+        ("geo.state", "region"),
+        ("geo.latitude", "latitude"),
+        ("geo.longitude", "longitude"),
+    ] {
+        if artifact.response_tokens.iter().any(|t| t == token)
+            && let Some(value) = geo.and_then(|g| g.get(key)).filter(|v| !v.is_null())
+        {
+            tokens.insert(token.to_owned(), value.clone());
+        }
+    }
+    tokens
+}
+
+/// The meta tokens a rule contributes to its options' response tokens.
+const META_TOKENS: [&str; 12] = [
+    "activity.id",
+    "activity.name",
+    "activity.type",
+    "experience.id",
+    "experience.name",
+    "location.id",
+    "location.name",
+    "location.type",
+    "offer.id",
+    "offer.name",
+    "option.id",
+    "option.name",
+];
+
+impl<'a> Decider<'a> {
+    fn allocation(&mut self, rule: &'a Rule) -> f64 {
+        let (client, key) = (self.input.client, &self.visitor_key);
+        *self
+            .allocations
+            .entry(rule.activity_id.as_str())
+            .or_insert_with(|| allocation(client, &rule.activity_id, key))
+    }
+
+    /// Evaluates one rule for one item; the shaped consequence when it matches.
+    fn evaluate(
+        &mut self,
+        mode: Mode,
+        tracer: &mut Tracer,
+        rule: &'a Rule,
+        item: &Detail<'_>,
+    ) -> Option<Shaped> {
+        let allocation = self.allocation(rule);
+        let data = RuleData {
+            base: &self.context,
+            page: item.page(),
+            mbox: item.mbox(),
+            allocation,
+        };
+        let satisfied = rules::matches(&rule.condition, &data);
+        if self.tracing {
+            trace_rule(tracer, rule, &data, satisfied, &self.input.artifact.meta);
+        }
+        if !satisfied {
+            return None;
+        }
+        let consequence = &rule.consequence;
+        let mut shaped = Shaped {
+            name: consequence.name.clone(),
+            index: item.index,
+            options: consequence.options.clone(),
+            metrics: consequence.metrics.clone(),
+            trace: None,
+        };
+        match mode {
+            Mode::Execute => {
+                self.notify(tracer, rule, &shaped);
+                shaped
+                    .options
+                    .retain(|o| o.type_.is_some() || o.content.is_some());
+                for option in &mut shaped.options {
+                    option.event_token = None;
+                }
+                shaped
+                    .metrics
+                    .retain(|m| m.type_ == Some(MetricType::Click));
+            }
+            Mode::Prefetch => {
+                let metrics = &shaped.metrics;
+                for (i, option) in shaped.options.iter_mut().enumerate() {
+                    if option.event_token.is_none()
+                        && let Some(metric) = metrics
+                            .get(i)
+                            .filter(|m| m.type_ == Some(MetricType::Display))
+                    {
+                        option.event_token = metric.event_token.clone();
+                    }
+                }
+                if item.kind != Kind::View {
+                    shaped.metrics.clear();
+                }
+            }
+        }
+        let tokens = self.response_tokens(rule);
+        for option in &mut shaped.options {
+            option.response_tokens = Some(ResponseTokens(tokens.clone()));
+            replace_macros(option, rule, item);
+        }
+        if self.tracing {
+            shaped.trace = Some(self.trace_result(tracer));
+        }
+        if item.page_load {
+            shaped.index = None;
+            shaped.name = None;
+        }
+        Some(shaped)
+    }
+
+    fn response_tokens(&self, rule: &Rule) -> Map<String, Value> {
+        let mut tokens = Map::new();
+        for key in META_TOKENS {
+            if self.input.artifact.response_tokens.iter().any(|t| t == key)
+                && let Some(value) = rule.meta.get(key).filter(|v| !v.is_null())
+            {
+                tokens.insert(key.to_owned(), value.clone());
+            }
+        }
+        tokens.extend(self.base_tokens.clone());
+        tokens
+    }
+
+    /// A display notification for the executed options' event tokens (each token once per mbox).
+    fn notify(&mut self, tracer: &mut Tracer, rule: &Rule, shaped: &Shaped) {
+        let name = shaped.name.clone().unwrap_or_default();
+        let tokens: Vec<String> = shaped
+            .options
+            .iter()
+            .filter_map(|o| o.event_token.clone())
+            .filter(|token| self.notified.insert(format!("{name}-{token}")))
+            .collect();
+        if tokens.is_empty() {
+            return;
+        }
+        let notification = Notification {
+            id: (self.input.new_id)(),
+            impression_id: Some((self.input.new_id)()),
+            timestamp: self.timestamp,
+            type_: MetricType::Display,
+            mbox: Some(NotificationMbox {
+                name: Some(name),
+                state: None,
+            }),
+            tokens,
+            address: None,
+            order: None,
+            page_load: None,
+            parameters: None,
+            product: None,
+            profile_parameters: None,
+            view: None,
+        };
+        if self.tracing
+            && let Some((_, campaign)) = tracer
+                .campaigns
+                .iter_mut()
+                .find(|(id, _)| *id == rule.activity_id)
+        {
+            let list = campaign
+                .entry("notifications")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                list.push(serde_json::to_value(&notification).unwrap_or_default());
+            }
+        }
+        self.notifications.push(notification);
+    }
+
+    /// An mbox (or the page load as the global mbox): the first matching rule, or for the global
+    /// mbox the first matching rule of every activity; a blank result when nothing matches.
+    fn mbox(&mut self, mode: Mode, tracer: &mut Tracer, item: &Detail<'_>) -> Vec<Shaped> {
+        let artifact = self.input.artifact;
+        let name = item.name.unwrap_or_default();
+        let is_global = name == artifact.global_mbox;
+        if self.tracing {
+            self.trace_request(tracer, mode, "mbox", item);
+        }
+        let mut results = Vec::new();
+        let mut matched_keys: HashSet<&str> = HashSet::new();
+        for rule in artifact
+            .mbox_rules
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if !rule.applies_to(self.property_token)
+                || (is_global && matched_keys.contains(rule.key.as_str()))
+            {
+                continue;
+            }
+            if let Some(shaped) = self.evaluate(mode, tracer, rule, item) {
+                results.push(shaped);
+                matched_keys.insert(rule.key.as_str());
+                if !is_global {
+                    break;
+                }
+            }
+        }
+        if !is_global && results.is_empty() {
+            let trace = self.tracing.then(|| self.trace_result(tracer));
+            results.push(Shaped {
+                name: Some(name.to_owned()),
+                index: item.index,
+                options: Vec::new(),
+                metrics: Vec::new(),
+                trace,
+            });
+        }
+        results
+    }
+
+    /// The page load: the global mbox's options from every matching activity.
+    fn page_load(
+        &mut self,
+        mode: Mode,
+        tracer: &mut Tracer,
+        details: &crate::delivery::types::RequestDetails,
+    ) -> PageLoadResponse {
+        let global = self.input.artifact.global_mbox.clone();
+        let item = Detail {
+            page_load: true,
+            ..detail(
+                Kind::Mbox,
+                Some(&global),
+                None,
+                details.address.as_ref(),
+                details.parameters.as_ref(),
+                details,
+            )
+        };
+        let results = self.mbox(mode, tracer, &item);
+        let trace = results.iter().rev().find_map(|r| r.trace.clone());
+        let mut metrics: Vec<Metric> = Vec::new();
+        for metric in results.iter().flat_map(|r| r.metrics.iter()) {
+            match metrics
+                .iter_mut()
+                .find(|m| m.event_token == metric.event_token)
+            {
+                Some(existing) => *existing = metric.clone(),
+                None => metrics.push(metric.clone()),
+            }
+        }
+        PageLoadResponse {
+            options: results.into_iter().flat_map(|r| r.options).collect(),
+            metrics,
+            trace,
+            analytics: None,
+            state: None,
+        }
+    }
+
+    /// Views (prefetch only): every matching rule of the named view, or of all views, merged by
+    /// view name.
+    fn views(&mut self, tracer: &mut Tracer, item: &Detail<'_>) -> Vec<Shaped> {
+        let artifact = self.input.artifact;
+        if self.tracing {
+            self.trace_request(tracer, Mode::Prefetch, "view", item);
+        }
+        let rules: Vec<&'a Rule> = match item.name.filter(|n| !n.is_empty()) {
+            Some(name) => artifact
+                .view_rules
+                .iter()
+                .filter(|(n, _)| n == name)
+                .flat_map(|(_, r)| r)
+                .collect(),
+            None => artifact.view_rules.iter().flat_map(|(_, r)| r).collect(),
+        };
+        let mut merged: Vec<Shaped> = Vec::new();
+        let mut matched_keys: HashSet<&str> = HashSet::new();
+        for rule in rules {
+            if !rule.applies_to(self.property_token) || matched_keys.contains(rule.key.as_str()) {
+                continue;
+            }
+            let Some(shaped) = self.evaluate(Mode::Prefetch, tracer, rule, item) else {
+                continue;
+            };
+            matched_keys.insert(rule.key.as_str());
+            match merged.iter_mut().find(|m| m.name == shaped.name) {
+                Some(existing) => {
+                    existing.options.extend(shaped.options);
+                    existing.metrics.extend(shaped.metrics);
+                }
+                None => merged.push(shaped),
+            }
+        }
+        merged
+    }
+
+    fn trace_request(&self, tracer: &mut Tracer, mode: Mode, kind: &str, item: &Detail<'_>) {
+        let page = self.context.get("page");
+        let mut request = Map::new();
+        request.insert(
+            "pageURL".to_owned(),
+            page.and_then(|p| p.get("url"))
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        request.insert(
+            "host".to_owned(),
+            page.and_then(|p| p.get("domain"))
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        let mut described = item.json().clone();
+        if let Value::Object(map) = &mut described {
+            map.insert("type".to_owned(), json!(mode.as_str()));
+        }
+        request.insert(kind.to_owned(), described);
+        tracer.request = request;
+    }
+
+    fn trace_result(&self, tracer: &Tracer) -> TraceResponse {
+        let request = self.input.request;
+        let mut visitor = serde_json::to_value(&request.id).unwrap_or_default();
+        if let (Value::Object(map), Some(tnt_id)) = (
+            &mut visitor,
+            request.id.as_ref().and_then(|id| id.tnt_id.as_deref()),
+        ) {
+            let mut parts = tnt_id.splitn(2, '.');
+            map.insert("tntId".to_owned(), json!(parts.next()));
+            if let Some(location) = parts.next() {
+                map.insert("profileLocation".to_owned(), json!(location));
+            }
+        }
+        let mut request_trace = Map::new();
+        request_trace.insert("sessionId".to_owned(), json!(self.input.session_id));
+        request_trace.extend(tracer.request.clone());
+        let campaigns: Vec<Value> = tracer
+            .campaigns
+            .iter()
+            .map(|(_, c)| Value::Object(c.clone()))
+            .collect();
+        let targets: Vec<Value> = tracer
+            .targets
+            .iter()
+            .map(|(_, t)| {
+                json!({
+                    "context": t.context,
+                    "campaignId": t.campaign_id,
+                    "campaignType": t.campaign_type,
+                    "matchedSegmentIds": t.matched_segments,
+                    "unmatchedSegmentIds": t.unmatched_segments,
+                    "matchedRuleConditions": t.matched_conditions,
+                    "unmatchedRuleConditions": t.unmatched_conditions,
+                })
+            })
+            .collect();
+        let mut trace = Map::new();
+        trace.insert("clientCode".to_owned(), json!(self.input.client));
+        trace.insert("artifact".to_owned(), self.input.artifact_trace.clone());
+        trace.insert("profile".to_owned(), json!({"visitorId": visitor}));
+        trace.insert("request".to_owned(), Value::Object(request_trace));
+        trace.insert("campaigns".to_owned(), Value::Array(campaigns));
+        trace.insert("evaluatedCampaignTargets".to_owned(), Value::Array(targets));
+        TraceResponse(trace)
+    }
+}
+
+/// Records an evaluated rule in the trace: the campaign when it matched first, and the audience
+/// targets it was evaluated against.
+fn trace_rule(
+    tracer: &mut Tracer,
+    rule: &Rule,
+    data: &RuleData<'_>,
+    satisfied: bool,
+    artifact_meta: &Map<String, Value>,
+) {
+    let meta = &rule.meta;
+    let activity = rule.activity_id.clone();
+    if satisfied && !tracer.campaigns.iter().any(|(id, _)| *id == activity) {
+        let mut campaign = Map::new();
+        campaign.insert(
+            "id".to_owned(),
+            meta.get("activity.id").cloned().unwrap_or(Value::Null),
+        );
+        campaign.insert(
+            "campaignType".to_owned(),
+            meta.get("activity.type").cloned().unwrap_or(Value::Null),
+        );
+        campaign.insert(
+            "branchId".to_owned(),
+            meta.get("experience.id").cloned().unwrap_or(Value::Null),
+        );
+        let offers: Vec<Value> = meta
+            .get("offer.id")
+            .filter(|v| !v.is_null())
+            .cloned()
+            .into_iter()
+            .collect();
+        campaign.insert("offers".to_owned(), Value::Array(offers));
+        campaign.insert(
+            "environment".to_owned(),
+            artifact_meta
+                .get("environment")
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        tracer.campaigns.push((activity.clone(), campaign));
+    }
+    let position = match tracer.targets.iter().position(|(id, _)| *id == activity) {
+        Some(position) => position,
+        None => {
+            tracer.targets.push((
+                activity,
+                Target {
+                    context: data.to_json(),
+                    campaign_id: meta.get("activity.id").cloned().unwrap_or(Value::Null),
+                    campaign_type: meta.get("activity.type").cloned().unwrap_or(Value::Null),
+                    matched_segments: Vec::new(),
+                    unmatched_segments: Vec::new(),
+                    matched_conditions: Vec::new(),
+                    unmatched_conditions: Vec::new(),
+                },
+            ));
+            tracer.targets.len() - 1
+        }
+    };
+    let Some((_, target)) = tracer.targets.get_mut(position) else {
+        return;
+    };
+    let segments = if satisfied {
+        &mut target.matched_segments
+    } else {
+        &mut target.unmatched_segments
+    };
+    for audience in meta
+        .get("audience.ids")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if !segments.contains(audience) {
+            segments.push(audience.clone());
+        }
+    }
+    let conditions = if satisfied {
+        &mut target.matched_conditions
+    } else {
+        &mut target.unmatched_conditions
+    };
+    conditions.push(rule.condition_json.clone());
+}
+
+static MACRO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\$\{([a-zA-Z0-9_.]*?)\}").unwrap_or_else(|_| Regex::new("$^").expect("valid"))
+});
+static MACRO_RENAMES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)campaign|recipe").unwrap_or_else(|_| Regex::new("$^").expect("valid"))
+});
+
+/// Campaign macros in HTML and action content: `${activity.name}`, `${mbox.param}`, ... from the
+/// rule's meta, the request item, or its parameters; unknown macros stay as written.
+fn replace_macros(option: &mut OfferOption, rule: &Rule, item: &Detail<'_>) {
+    match option.type_ {
+        Some(OptionType::Html) => {
+            if let Some(Value::String(content)) = &mut option.content {
+                expand(content, rule, item);
+            }
+        }
+        Some(OptionType::Actions) => {
+            if let Some(Value::Array(actions)) = &mut option.content {
+                for action in actions {
+                    if let Some(Value::String(content)) = action.get_mut("content") {
+                        expand(content, rule, item);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn expand(content: &mut String, rule: &Rule, item: &Detail<'_>) {
+    if !content.contains("${") {
+        return;
+    }
+    let replaced = MACRO.replace_all(content, |captures: &regex::Captures<'_>| {
+        let whole = captures.get(0).map_or("", |m| m.as_str()).to_owned();
+        let key = captures.get(1).map_or("", |m| m.as_str());
+        let renamed = MACRO_RENAMES.replace_all(key, |m: &regex::Captures<'_>| {
+            if m.get(0)
+                .is_some_and(|m| m.as_str().eq_ignore_ascii_case("campaign"))
+            {
+                "activity"
+            } else {
+                "experience"
+            }
+        });
+        let parts: Vec<&str> = renamed.split('.').collect();
+        let parts = if parts.len() > 2 {
+            &parts[parts.len() - 2..]
+        } else {
+            &parts[..]
+        };
+        let key = parts
+            .iter()
+            .filter(|p| **p != "mbox")
+            .copied()
+            .collect::<Vec<_>>()
+            .join(".");
+        let detail = item.json();
+        let parameters = detail.get("parameters");
+        [
+            Some(&rule.meta),
+            detail.as_object(),
+            parameters.and_then(Value::as_object),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|haystack| haystack.get(&key))
+        .map_or(whole, js_key)
+    });
+    *content = replaced.into_owned();
+}
+
+fn mbox_response(shaped: Shaped) -> MboxResponse {
+    MboxResponse {
+        name: shaped.name,
+        index: shaped.index,
+        options: shaped.options,
+        metrics: shaped.metrics,
+        trace: shaped.trace,
+        analytics: None,
+    }
+}
+
+fn prefetch_mbox_response(shaped: Shaped) -> PrefetchMboxResponse {
+    PrefetchMboxResponse {
+        name: shaped.name,
+        index: shaped.index,
+        options: shaped.options,
+        metrics: shaped.metrics,
+        trace: shaped.trace,
+        analytics: None,
+        state: None,
+    }
+}
+
+fn view_response(shaped: Shaped) -> View {
+    View {
+        name: shaped.name,
+        options: shaped.options,
+        metrics: shaped.metrics,
+        trace: shaped.trace,
+        key: None,
+        analytics: None,
+        state: None,
+    }
+}

@@ -1,0 +1,237 @@
+//! Loading the rules artifact and keeping it fresh: first download retried until it succeeds,
+//! then polling with `If-None-Match`, each new version swapped in atomically. The network is
+//! reached only through the [`Cdn`] the facade provides.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use bytes::Bytes;
+use chrono::Utc;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use super::artifact::Artifact;
+use super::telemetry::{TelemetryStore, download_entry};
+use crate::delivery::types::Geo;
+use crate::error::Result;
+use crate::events::{Event, EventBus};
+
+/// What an artifact download brought.
+#[derive(Debug)]
+pub(crate) enum Fetched {
+    /// 304: the artifact did not change.
+    NotModified,
+    /// 200: a (possibly) new artifact.
+    Body {
+        bytes: Bytes,
+        etag: Option<String>,
+        /// Geo values from the response's `x-geo-*` headers.
+        geo: Box<Geo>,
+    },
+}
+
+/// The CDN, as the engine sees it.
+pub(crate) trait Cdn: Send + Sync + 'static {
+    /// `GET url`, with `If-None-Match: etag` when given.
+    fn fetch_artifact<'a>(
+        &'a self,
+        url: &'a str,
+        etag: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Fetched>>;
+    /// The geo values for an IP address (`None`: the caller's own address).
+    fn lookup_geo<'a>(&'a self, ip: Option<&'a str>) -> BoxFuture<'a, Result<Geo>>;
+}
+
+/// An artifact in use, with what traces report about it.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) artifact: Artifact,
+    pub(crate) trace: Value,
+}
+
+/// Where the artifact comes from and how often it is refreshed.
+#[derive(Clone, Debug)]
+pub(crate) struct Source {
+    pub(crate) location: String,
+    pub(crate) payload: Option<Arc<Value>>,
+    pub(crate) polling_interval: Duration,
+}
+
+/// The artifact provider: owns the current artifact and the polling loop.
+pub(crate) struct Provider {
+    source: Source,
+    current: watch::Sender<Option<Arc<Loaded>>>,
+    events: Arc<EventBus>,
+    telemetry: Arc<TelemetryStore>,
+    retrievals: std::sync::atomic::AtomicU64,
+}
+
+impl Provider {
+    /// A provider; with a payload, it is loaded at once (an invalid payload is an error).
+    pub(crate) fn new(
+        source: Source,
+        events: Arc<EventBus>,
+        telemetry: Arc<TelemetryStore>,
+    ) -> Result<Self> {
+        let provider = Self {
+            current: watch::Sender::new(None),
+            source,
+            events,
+            telemetry,
+            retrievals: std::sync::atomic::AtomicU64::new(0),
+        };
+        if let Some(payload) = provider.source.payload.clone() {
+            let artifact = Artifact::from_value(&payload)?;
+            provider.install(artifact);
+        }
+        Ok(provider)
+    }
+
+    /// Follows the current artifact.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Option<Arc<Loaded>>> {
+        self.current.subscribe()
+    }
+
+    fn install(&self, artifact: Artifact) {
+        let count = self
+            .retrievals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let mut trace = serde_json::Map::new();
+        let location = if self.source.payload.is_some() {
+            "NOT_APPLICABLE".to_owned()
+        } else {
+            self.source.location.clone()
+        };
+        trace.insert("artifactLocation".to_owned(), json!(location));
+        trace.insert(
+            "pollingInterval".to_owned(),
+            json!(self.source.polling_interval.as_millis() as u64),
+        );
+        trace.insert(
+            "pollingHalted".to_owned(),
+            json!(self.source.polling_interval.is_zero()),
+        );
+        trace.insert("artifactVersion".to_owned(), json!(artifact.version));
+        trace.insert("artifactRetrievalCount".to_owned(), json!(count));
+        trace.insert(
+            "artifactLastRetrieved".to_owned(),
+            json!(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        trace.extend(artifact.meta.clone());
+        tracing::info!(version = %artifact.version, rules = artifact.rule_count(), "artifact loaded");
+        let first = self.current.borrow().is_none();
+        self.current.send_replace(Some(Arc::new(Loaded {
+            artifact,
+            trace: Value::Object(trace),
+        })));
+        if first {
+            self.events.emit(Event::ClientReady);
+        }
+    }
+
+    /// Downloads once; `Ok(true)` when a new artifact was installed.
+    async fn download(&self, cdn: &dyn Cdn, etag: &mut Option<String>) -> Result<bool> {
+        let location = self.source.location.as_str();
+        let started = Instant::now();
+        let fetched = cdn.fetch_artifact(location, etag.as_deref()).await?;
+        let Fetched::Body {
+            bytes,
+            etag: new_etag,
+            geo,
+        } = fetched
+        else {
+            tracing::debug!("artifact not modified");
+            return Ok(false);
+        };
+        let artifact = Artifact::from_slice(&bytes)?;
+        self.telemetry.add(download_entry(
+            uuid::Uuid::new_v4().to_string(),
+            Utc::now().timestamp_millis(),
+            started.elapsed(),
+        ));
+        *etag = new_etag;
+        self.events.emit(Event::ArtifactDownloadSucceeded {
+            artifact_location: location.to_owned(),
+        });
+        if super::geo::has_location(&geo) {
+            self.events.emit(Event::GeoLocationUpdated { geo: *geo });
+        }
+        self.install(artifact);
+        Ok(true)
+    }
+
+    /// Loads the first artifact (retrying with backoff until it succeeds), then polls until
+    /// `shutdown` turns true.
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        cdn: Arc<dyn Cdn>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut etag = None;
+        if self.current.borrow().is_none() {
+            let mut delays = backoff(Duration::from_secs(30));
+            loop {
+                match self.download(cdn.as_ref(), &mut etag).await {
+                    Ok(_) => break,
+                    Err(error) => self.failed(&error),
+                }
+                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                if stopped(&mut shutdown, delay).await {
+                    return;
+                }
+            }
+        }
+        let interval = self.source.polling_interval;
+        if interval.is_zero() {
+            return;
+        }
+        loop {
+            if stopped(&mut shutdown, interval).await {
+                return;
+            }
+            let mut delays = backoff(interval.min(Duration::from_secs(30)));
+            for attempt in 0..3 {
+                match self.download(cdn.as_ref(), &mut etag).await {
+                    Ok(_) => break,
+                    Err(error) => self.failed(&error),
+                }
+                if attempt < 2 && stopped(&mut shutdown, delays.next().unwrap_or(interval)).await {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn failed(&self, error: &crate::Error) {
+        tracing::warn!(%error, location = %self.source.location, "Failed to retrieve artifact");
+        self.events.emit(Event::ArtifactDownloadFailed {
+            artifact_location: self.source.location.clone(),
+            error: error.to_string(),
+        });
+    }
+}
+
+fn backoff(max: Duration) -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(max)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// Sleeps `delay`; true when shutdown was asked for meanwhile.
+async fn stopped(shutdown: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    let slept = tokio::select! {
+        _ = tokio::time::sleep(delay) => true,
+        // A dropped sender (the client is gone) also ends the wait.
+        _ = shutdown.wait_for(|stop| *stop) => false,
+    };
+    !slept || *shutdown.borrow()
+}

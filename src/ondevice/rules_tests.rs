@@ -1,0 +1,284 @@
+//! json-logic-js behaviour, operator by operator. Each expectation is what json-logic-js 2.x
+//! returns in Node.js for the same rule and data; several are the cases where a generic
+//! JSON-logic crate answers differently.
+
+use serde_json::{Value, json};
+
+use super::{compile, evaluate, matches};
+
+fn eval(logic: Value, data: Value) -> Value {
+    let expr = compile(&logic).unwrap_or_else(|e| panic!("{logic}: {e}"));
+    evaluate(&expr, &data).to_json()
+}
+
+#[test]
+fn loose_equality_is_javascripts() {
+    let cases = [
+        (
+            json!({"==": [{"var": "day"}, "5"]}),
+            json!({"day": 5}),
+            true,
+        ),
+        (json!({"==": [1, true]}), json!({}), true),
+        (json!({"==": [0, ""]}), json!({}), true),
+        (json!({"==": [null, 0]}), json!({}), false),
+        (json!({"==": [{"var": "missing"}, 0]}), json!({}), false),
+        (json!({"==": [{"var": "missing"}, null]}), json!({}), true),
+        (json!({"==": [[1], 1]}), json!({}), true),
+        (json!({"==": [[1, 2], "1,2"]}), json!({}), true),
+        (json!({"==": ["abc", "ABC"]}), json!({}), false),
+        (json!({"==": [" 12 ", 12]}), json!({}), true),
+        (json!({"==": ["0x10", 16]}), json!({}), true),
+        (json!({"==": ["1e3", 1000]}), json!({}), true),
+        (json!({"==": ["12px", 12]}), json!({}), false),
+        (json!({"!=": [1, "1"]}), json!({}), false),
+        (json!({"===": [1, "1"]}), json!({}), false),
+        (json!({"===": ["a", "a"]}), json!({}), true),
+        (json!({"!==": [null, null]}), json!({}), false),
+    ];
+    for (logic, data, expected) in cases {
+        assert_eq!(eval(logic.clone(), data), json!(expected), "{logic}");
+    }
+}
+
+#[test]
+fn comparisons_are_javascripts() {
+    let cases = [
+        (
+            json!({"<=": ["0000", {"var": "t"}, "2359"]}),
+            json!({"t": "0105"}),
+            true,
+        ),
+        (
+            json!({"<=": ["0000", {"var": "t"}, "0100"]}),
+            json!({"t": "0105"}),
+            false,
+        ),
+        (json!({"<": ["10", "9"]}), json!({}), true),
+        (json!({"<": [10, "9"]}), json!({}), false),
+        (json!({"<": [1, 2, 3]}), json!({}), true),
+        (json!({"<": [1, 1, 3]}), json!({}), false),
+        (json!({"<=": [1, 1, 3]}), json!({}), true),
+        (json!({">": ["a", 1]}), json!({}), false),
+        (json!({"<=": ["a", 1]}), json!({}), false),
+        (json!({">=": [50, {"var": "a"}]}), json!({"a": 49.99}), true),
+        (json!({"<": [{"var": "x"}, 5]}), json!({"x": null}), true),
+        (json!({"<": [{"var": "x"}, 5]}), json!({}), true),
+        (json!({">": [2, 1]}), json!({}), true),
+        (json!({">=": [1, 1]}), json!({}), true),
+        (
+            json!({"<=": [1613034000000_i64, {"var": "ts"}, 1613239200000_i64]}),
+            json!({"ts": 1613070000000_i64}),
+            true,
+        ),
+    ];
+    for (logic, data, expected) in cases {
+        assert_eq!(eval(logic.clone(), data), json!(expected), "{logic}");
+    }
+}
+
+#[test]
+fn logic_and_truthiness() {
+    assert_eq!(eval(json!({"and": [true, "a", 3]}), json!({})), json!(3));
+    assert_eq!(eval(json!({"and": [true, "", 3]}), json!({})), json!(""));
+    assert_eq!(eval(json!({"or": [false, 0, "x"]}), json!({})), json!("x"));
+    assert_eq!(eval(json!({"or": [false, 0]}), json!({})), json!(0));
+    assert_eq!(eval(json!({"and": []}), json!({})), json!(null));
+    assert_eq!(eval(json!({"!": [[]]}), json!({})), json!(true));
+    assert_eq!(eval(json!({"!": ["0"]}), json!({})), json!(false));
+    assert_eq!(
+        eval(json!({"!": {}}), json!({})),
+        json!(false),
+        "{{}} is truthy"
+    );
+    assert_eq!(eval(json!({"!!": [[]]}), json!({})), json!(false));
+    assert_eq!(eval(json!({"!!": ["0"]}), json!({})), json!(true));
+    assert_eq!(
+        eval(json!({"if": [false, 1, true, 2, 3]}), json!({})),
+        json!(2)
+    );
+    assert_eq!(eval(json!({"if": [false, 1, 3]}), json!({})), json!(3));
+    assert_eq!(eval(json!({"if": [false, 1]}), json!({})), json!(null));
+    assert_eq!(eval(json!({"?:": [true, "y", "n"]}), json!({})), json!("y"));
+    // A rule's outcome uses plain JavaScript truthiness: an empty array is true there.
+    assert!(matches(&compile(&json!([])).expect("compiles"), &json!({})));
+    assert!(!matches(
+        &compile(&json!({"var": "missing"})).expect("compiles"),
+        &json!({})
+    ));
+}
+
+#[test]
+fn var_paths_and_defaults() {
+    let data =
+        json!({"mbox": {"favorite": {"color_lc": "blue"}}, "a.b": 1, "list": [10, 20], "n": null});
+    assert_eq!(
+        eval(json!({"var": "mbox.favorite.color_lc"}), data.clone()),
+        json!("blue")
+    );
+    assert_eq!(eval(json!({"var": "a.b"}), data.clone()), json!(null));
+    assert_eq!(eval(json!({"var": "list.1"}), data.clone()), json!(20));
+    assert_eq!(
+        eval(json!({"var": ["nope", "fallback"]}), data.clone()),
+        json!("fallback")
+    );
+    assert_eq!(
+        eval(json!({"var": ["n", "fallback"]}), data.clone()),
+        json!(null),
+        "null is a value"
+    );
+    assert_eq!(
+        eval(json!({"var": [{"cat": ["li", "st.0"]}]}), data.clone()),
+        json!(10)
+    );
+    assert_eq!(eval(json!({"var": ""}), json!(7)), json!(7));
+    assert_eq!(
+        eval(json!({"missing": ["mbox", "zzz", "n"]}), data.clone()),
+        json!(["zzz", "n"])
+    );
+    assert_eq!(
+        eval(json!({"missing_some": [1, ["zzz", "list"]]}), data.clone()),
+        json!([])
+    );
+    assert_eq!(
+        eval(json!({"missing_some": [2, ["zzz", "list"]]}), data),
+        json!(["zzz"])
+    );
+}
+
+#[test]
+fn strings_arrays_and_arithmetic() {
+    assert_eq!(
+        eval(
+            json!({"in": ["bar", {"var": "u"}]}),
+            json!({"u": "http://x/?bar=1"})
+        ),
+        json!(true)
+    );
+    assert_eq!(eval(json!({"in": [1, "a1"]}), json!({})), json!(true));
+    assert_eq!(
+        eval(json!({"in": ["b", ["a", "b"]]}), json!({})),
+        json!(true)
+    );
+    assert_eq!(
+        eval(json!({"in": ["1", [1]]}), json!({})),
+        json!(false),
+        "indexOf is strict"
+    );
+    assert_eq!(
+        eval(json!({"in": ["z", {"var": "missing"}]}), json!({})),
+        json!(false)
+    );
+    assert_eq!(
+        eval(json!({"cat": ["a", 1, null, true, 1.5]}), json!({})),
+        json!("a1true1.5")
+    );
+    assert_eq!(
+        eval(json!({"substr": ["jsonlogic", 4]}), json!({})),
+        json!("logic")
+    );
+    assert_eq!(
+        eval(json!({"substr": ["jsonlogic", -5]}), json!({})),
+        json!("logic")
+    );
+    assert_eq!(
+        eval(json!({"substr": ["jsonlogic", 1, 3]}), json!({})),
+        json!("son")
+    );
+    assert_eq!(
+        eval(json!({"substr": ["jsonlogic", 4, -2]}), json!({})),
+        json!("log")
+    );
+    assert_eq!(
+        eval(json!({"+": ["1", 2, "3.5abc"]}), json!({})),
+        json!(6.5)
+    );
+    assert_eq!(eval(json!({"+": []}), json!({})), json!(0));
+    assert_eq!(eval(json!({"*": ["2", 3]}), json!({})), json!(6));
+    assert_eq!(eval(json!({"-": [5]}), json!({})), json!(-5));
+    assert_eq!(eval(json!({"-": ["5", 2]}), json!({})), json!(3));
+    assert_eq!(eval(json!({"/": [1, 4]}), json!({})), json!(0.25));
+    assert_eq!(
+        eval(json!({"/": [1, 0]}), json!({})),
+        json!(null),
+        "Infinity serializes as null"
+    );
+    assert_eq!(eval(json!({"%": [7, 3]}), json!({})), json!(1));
+    assert_eq!(eval(json!({"min": [3, "1", 2]}), json!({})), json!(1));
+    assert_eq!(
+        eval(json!({"max": [3, "x"]}), json!({})),
+        json!(null),
+        "NaN"
+    );
+    assert_eq!(
+        eval(json!({"merge": [[1, 2], 3, [[4]]]}), json!({})),
+        json!([1, 2, 3, [4]])
+    );
+}
+
+#[test]
+fn array_operations_scope_their_data() {
+    let data = json!({"xs": [1, 2, 3, 4]});
+    assert_eq!(
+        eval(
+            json!({"map": [{"var": "xs"}, {"*": [{"var": ""}, 2]}]}),
+            data.clone()
+        ),
+        json!([2, 4, 6, 8])
+    );
+    assert_eq!(
+        eval(
+            json!({"filter": [{"var": "xs"}, {">": [{"var": ""}, 2]}]}),
+            data.clone()
+        ),
+        json!([3, 4])
+    );
+    assert_eq!(
+        eval(
+            json!({"reduce": [{"var": "xs"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, 0]}),
+            data.clone()
+        ),
+        json!(10)
+    );
+    assert_eq!(
+        eval(
+            json!({"all": [{"var": "xs"}, {">": [{"var": ""}, 0]}]}),
+            data.clone()
+        ),
+        json!(true)
+    );
+    assert_eq!(eval(json!({"all": [[], true]}), json!({})), json!(false));
+    assert_eq!(
+        eval(
+            json!({"some": [{"var": "xs"}, {">": [{"var": ""}, 3]}]}),
+            data.clone()
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        eval(
+            json!({"none": [{"var": "xs"}, {">": [{"var": ""}, 9]}]}),
+            data.clone()
+        ),
+        json!(true)
+    );
+    assert_eq!(eval(json!({"map": [{"var": "nope"}, 1]}), data), json!([]));
+}
+
+#[test]
+fn unknown_operations_and_deep_nesting_are_compile_errors() {
+    assert_eq!(
+        compile(&json!({"teleport": [1]})).unwrap_err(),
+        "Unrecognized operation teleport"
+    );
+    let mut deep = json!(true);
+    for _ in 0..100 {
+        deep = json!({"!": [deep]});
+    }
+    assert!(compile(&deep).is_err());
+    // Objects that are not one-key operations are literals.
+    assert_eq!(
+        eval(json!({"a": 1, "b": 2}), json!({})),
+        json!({"a": 1, "b": 2})
+    );
+}

@@ -1,0 +1,194 @@
+//! Calls to the Delivery API: preparation, the shared connection pool, retries with backoff,
+//! the in-flight limit, the timeout, telemetry, and shaping of the answer.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use crate::delivery::{
+    self,
+    types::{DecisioningMethod, DeliveryRequest, DeliveryResponse, ExecutionMode, Telemetry},
+};
+use crate::error::{Error, Result};
+use crate::events::EventBus;
+use crate::ondevice::telemetry::{TelemetryStore, request_entry};
+use crate::options::{ClientOptions, GetOffersOptions};
+use crate::request::{self, Environment, Prepared};
+use crate::response::{self, ResponseMeta, TargetResponse};
+
+/// Where "now" comes from (a fixed clock in tests and replays).
+pub(crate) type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// What every call shares.
+pub(crate) struct Transport {
+    pub(crate) options: ClientOptions,
+    pub(crate) http: reqwest::Client,
+    in_flight: Option<Semaphore>,
+    pub(crate) events: Arc<EventBus>,
+    pub(crate) telemetry: Arc<TelemetryStore>,
+    utc_offset_minutes: f64,
+    pub(crate) clock: Clock,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(options: ClientOptions) -> Result<Self> {
+        let http = match &options.http_client {
+            Some(client) => client.clone(),
+            None => default_http_client(&options)?,
+        };
+        Ok(Self {
+            in_flight: options.max_in_flight.map(|n| Semaphore::new(n.get())),
+            events: Arc::new(EventBus::new(options.handlers.clone())),
+            telemetry: Arc::new(TelemetryStore::default()),
+            utc_offset_minutes: request::local_utc_offset_minutes(),
+            clock: options.clock.clone().unwrap_or_else(|| Arc::new(Utc::now)),
+            http,
+            options,
+        })
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Prepares `request` as every Target SDK does (ids, session, cluster, defaults).
+    pub(crate) fn prepare(
+        &self,
+        options: &GetOffersOptions,
+        request: &DeliveryRequest,
+    ) -> Prepared {
+        let env = Environment {
+            now: self.now(),
+            utc_offset_minutes: self.utc_offset_minutes,
+        };
+        request::prepare(&self.options, options, request, &env)
+    }
+
+    /// Sends `request` to the Delivery API and shapes the answer; `meta` says how it was decided.
+    pub(crate) async fn execute(
+        &self,
+        operation: &'static str,
+        options: &GetOffersOptions,
+        request: &DeliveryRequest,
+        meta: ResponseMeta,
+    ) -> Result<TargetResponse> {
+        let started = Instant::now();
+        let mut prepared = self.prepare(options, request);
+        if self.options.telemetry_enabled && !self.telemetry.is_empty() {
+            let telemetry = prepared
+                .request
+                .telemetry
+                .get_or_insert_with(Telemetry::default);
+            telemetry.entries.extend(self.telemetry.drain());
+        }
+        let span = tracing::info_span!(
+            "target",
+            operation,
+            request_id = prepared.request.request_id.as_deref().unwrap_or_default(),
+            status = tracing::field::Empty,
+        );
+        let timeout = options.timeout.unwrap_or(self.options.timeout);
+        async move {
+            let (status, response) = self.send(&prepared, timeout).await?;
+            tracing::Span::current().record("status", status);
+            let parsing_started = Instant::now();
+            let Prepared {
+                request,
+                session_id,
+                cluster,
+                ..
+            } = prepared;
+            let now = self.now();
+            if self.options.telemetry_enabled && operation == "get_offers" {
+                let mut entry = request_entry(
+                    &request,
+                    DecisioningMethod::ServerSide,
+                    ExecutionMode::Edge,
+                    now.timestamp_millis(),
+                    started.elapsed(),
+                    parsing_started.elapsed(),
+                );
+                entry.telemetry_server_token = response.telemetry_server_token.clone();
+                self.telemetry.add(entry);
+            }
+            Ok(response::shape(
+                request,
+                response,
+                status,
+                &session_id,
+                cluster.as_deref(),
+                meta,
+                now.timestamp(),
+            ))
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends a prepared request with the client's retry policy, in-flight limit and `timeout`.
+    async fn send(
+        &self,
+        prepared: &Prepared,
+        timeout: Duration,
+    ) -> Result<(u16, DeliveryResponse)> {
+        let _permit = match &self.in_flight {
+            Some(limit) => Some(limit.acquire().await.map_err(|_| Error::Shutdown)?),
+            None => None,
+        };
+        let config = &self.options;
+        let raw = delivery::Client::new_with_client(&prepared.base_url, self.http.clone());
+        let attempt = || async {
+            let mut call = raw
+                .execute()
+                .client(config.client.clone())
+                .ims_org_id(config.organization_id.clone())
+                .session_id(prepared.session_id.clone())
+                .body(prepared.request.clone());
+            if let Some(version) = &config.version {
+                call = call.version(version.clone());
+            }
+            delivery::send(call).await
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(Duration::from_secs(2))
+            .with_max_times(config.max_retries as usize)
+            .with_jitter();
+        let retried = attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(Error::is_retryable)
+            .notify(|error, delay| tracing::debug!(%error, ?delay, "retrying"));
+        match tokio::time::timeout(timeout, retried).await {
+            Err(_) => Err(Error::Timeout),
+            Ok(Err(error)) => Err(error),
+            Ok(Ok(Some(response))) => Ok((response.status().as_u16(), response.into_inner())),
+            Ok(Ok(None)) => Ok((204, DeliveryResponse::default())),
+        }
+    }
+}
+
+fn default_http_client(options: &ClientOptions) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("adobe-target-rust/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| Error::InvalidOptions {
+            option: "http_client".to_owned(),
+            reason: e.to_string(),
+        })
+}
