@@ -39,7 +39,10 @@ pub(crate) async fn get_offers(
     } = transport.prepare(options, request);
     let artifact = &loaded.artifact;
 
-    let (kept, lookup) = geo::plan(request.context.geo.as_ref(), artifact.geo_targeting_enabled);
+    let (kept, lookup) = geo::plan(
+        request.context.geo.as_ref(),
+        artifact.geo_targeting_enabled && transport.options.geo_lookup,
+    );
     let geo = match lookup {
         Some(ip) => match cdn.lookup_geo(ip.as_deref()).await {
             Ok(found) => {

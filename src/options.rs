@@ -68,6 +68,7 @@ pub struct ClientOptions {
     pub(crate) handlers: Vec<Handler>,
     pub(crate) clock: Option<crate::transport::Clock>,
     pub(crate) notification_handler: Option<NotificationHandler>,
+    pub(crate) geo_lookup: bool,
 }
 
 /// Receives the notification requests of on-device decisions instead of the SDK sending them.
@@ -142,6 +143,7 @@ impl ClientOptions {
             handlers: Vec::new(),
             clock: None,
             notification_handler: None,
+            geo_lookup: true,
         }
     }
 
@@ -295,6 +297,13 @@ impl ClientOptions {
         self
     }
 
+    /// Whether on-device decisions look up the geo of a request that has an IP address but no
+    /// location, when the artifact targets by geo (one CDN call per such request). Default true.
+    pub fn geo_lookup(mut self, enabled: bool) -> Self {
+        self.geo_lookup = enabled;
+        self
+    }
+
     /// The client code.
     pub fn client_code(&self) -> &str {
         &self.client
@@ -403,6 +412,7 @@ impl ClientOptions {
                             .ok_or_else(|| invalid("max_in_flight", "must be at least 1"))?,
                     );
                 }
+                "geo_lookup" | "geoLookup" => options.geo_lookup = boolean("geo_lookup", value)?,
                 "logger" | "events" | "fetchApi" => {
                     tracing::debug!(
                         option = key,

@@ -3,10 +3,13 @@
 mod attributes;
 #[cfg(feature = "blocking")]
 mod blocking;
+mod cdn_stub;
 mod client_concurrency;
 mod client_outcomes;
 mod client_requests;
+mod decide_cli;
 mod generated_surface;
+mod ondevice;
 mod options_validation;
 mod request_payloads;
 mod response_payloads;

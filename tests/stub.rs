@@ -27,6 +27,10 @@ impl Recorded {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    pub fn host(&self) -> String {
+        self.header("host").unwrap_or_default().to_owned()
+    }
+
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()

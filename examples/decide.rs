@@ -1,0 +1,172 @@
+//! Decide a Delivery request on-device against a rules artifact, with no network, and print
+//! what the SDK would answer and send. Use it to debug an artifact.
+//!
+//! ```text
+//! cargo run --example decide -- --artifact rules.json --request request.json \
+//!     [--conf conf.json] [--now 2021-02-11T19:00:00Z] [--geo geo.json]
+//! ```
+//!
+//! - `--request`: a Delivery request (`input.request` of the conformance suite), or a whole
+//!   per-call options map (`input`: `{"request": ..., "sessionId": ..., "locationHint": ...}`).
+//! - `--conf`: client options (`conf` of the conformance suite; Python or Node.js keys).
+//! - `--now`: the time to decide at (RFC 3339), for time-targeted activities.
+//! - `--geo`: what a geo lookup would answer (`mockGeo`: `{"x-geo-city": ..., ...}`), used when
+//!   the request has an IP address but no location.
+//!
+//! Prints `{"response": ..., "notifications": [...], "meta": ...}`.
+
+use std::sync::{Arc, Mutex};
+
+use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
+use serde_json::{Value, json};
+
+struct Args {
+    artifact: String,
+    request: String,
+    conf: Option<String>,
+    now: Option<String>,
+    geo: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut artifact, mut request, mut conf, mut now, mut geo) = (None, None, None, None, None);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--artifact" => artifact = Some(value()?),
+            "--request" => request = Some(value()?),
+            "--conf" => conf = Some(value()?),
+            "--now" => now = Some(value()?),
+            "--geo" => geo = Some(value()?),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(Args {
+        artifact: artifact.ok_or("--artifact FILE is required")?,
+        request: request.ok_or("--request FILE is required")?,
+        conf,
+        now,
+        geo,
+    })
+}
+
+fn read_json(path: &str) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Fills `context.geo` from a geo-lookup answer when the request has an IP address only.
+fn apply_geo(call: &mut Value, geo: &Value) {
+    let Some(context) = call
+        .pointer_mut("/request/context")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let current = context.entry("geo").or_insert_with(|| json!({}));
+    if current.is_null() {
+        *current = json!({});
+    }
+    let located = ["latitude", "longitude", "countryCode", "stateCode", "city"]
+        .iter()
+        .any(|k| !current[*k].is_null());
+    if located {
+        return;
+    }
+    let number = |key: &str| {
+        geo.get(key)
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    for (field, key) in [
+        ("countryCode", "x-geo-country-code"),
+        ("stateCode", "x-geo-region-code"),
+        ("city", "x-geo-city"),
+    ] {
+        if let Some(value) = geo.get(key) {
+            current[field] = value.clone();
+        }
+    }
+    for (field, key) in [
+        ("latitude", "x-geo-latitude"),
+        ("longitude", "x-geo-longitude"),
+    ] {
+        if let Some(value) = number(key) {
+            current[field] = json!(value);
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<Value, String> {
+    let artifact = read_json(&args.artifact)?;
+    let mut call = read_json(&args.request)?;
+    if call.get("request").is_none() {
+        call = json!({"request": call});
+    }
+    if let Some(path) = &args.geo {
+        apply_geo(&mut call, &read_json(path)?);
+    }
+    let conf = match &args.conf {
+        Some(path) => read_json(path)?,
+        None => json!({
+            "client": artifact.pointer("/meta/clientCode").and_then(Value::as_str).unwrap_or("local"),
+            "organization_id": "local@AdobeOrg",
+        }),
+    };
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let captured = sent.clone();
+    let mut options = ClientOptions::from_map(conf)
+        .map_err(|e| e.to_string())?
+        .decisioning_method(DecisioningMethod::OnDevice)
+        .artifact_payload(artifact)
+        .polling_interval(std::time::Duration::ZERO)
+        .geo_lookup(false)
+        .notification_handler(move |request| {
+            if let Ok(mut sent) = captured.lock() {
+                sent.push(request);
+            }
+        });
+    if let Some(now) = &args.now {
+        let now: chrono::DateTime<chrono::Utc> =
+            now.parse().map_err(|e| format!("--now {now}: {e}"))?;
+        options = options.clock(move || now);
+    }
+    let client = TargetClient::create(options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let call = GetOffersOptions::from_map(call).map_err(|e| e.to_string())?;
+    let out = client.get_offers(call).await.map_err(|e| e.to_string())?;
+    client.shutdown().await;
+    let notifications = sent.lock().map(|n| n.clone()).unwrap_or_default();
+    Ok(json!({"response": out.response, "notifications": notifications, "meta": out.meta}))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
+            eprintln!(
+                "usage: decide --artifact FILE --request FILE [--conf FILE] [--now RFC3339] [--geo FILE]"
+            );
+            std::process::exit(2);
+        }
+    };
+    match run(args).await {
+        Ok(output) => match serde_json::to_string_pretty(&output) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        },
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+    }
+}

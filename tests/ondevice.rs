@@ -1,0 +1,564 @@
+//! On-device and hybrid decisioning beyond the conformance suite, with our own artifacts, a
+//! real CDN and a real Delivery stub on 127.0.0.1.
+
+use std::time::Duration;
+
+use adobe_target::delivery::types::DeliveryRequest;
+use adobe_target::{
+    ClientOptions, DecisioningMethod, Error, Event, GetOffersOptions, TargetClient,
+};
+use serde_json::{Value, json};
+
+use crate::cdn_stub::CdnStub;
+use crate::stub::{Reply, Stub};
+
+/// An artifact where mbox `local-offer` shows JSON `{"variant": <variant>}` to everyone, and
+/// `server-offer` is decided by the server.
+pub fn artifact(variant: &str) -> Value {
+    json!({
+        "version": "1.0.0",
+        "meta": {"clientCode": "acmeclient", "environment": "production"},
+        "globalMbox": "target-global-mbox",
+        "geoTargetingEnabled": true,
+        "responseTokens": ["activity.id", "experience.name"],
+        "remoteMboxes": ["server-offer"],
+        "remoteViews": [],
+        "localMboxes": ["local-offer", "target-global-mbox"],
+        "localViews": [],
+        "rules": {
+            "mboxes": {
+                "local-offer": [{
+                    "ruleKey": "101",
+                    "activityId": 101,
+                    "meta": {"activity.id": 101, "experience.name": variant, "audience.ids": []},
+                    "condition": true,
+                    "consequence": {
+                        "name": "local-offer",
+                        "options": [{"type": "json", "content": {"variant": variant}, "eventToken": format!("token-{variant}")}],
+                        "metrics": []
+                    }
+                }]
+            },
+            "views": {}
+        }
+    })
+}
+
+fn request(mboxes: &[&str]) -> DeliveryRequest {
+    let mboxes: Vec<Value> = mboxes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"name": n, "index": i}))
+        .collect();
+    serde_json::from_value(json!({
+        "id": {"tntId": "visitor1.28_0"},
+        "context": {"channel": "web", "address": {"url": "https://shop.example.com/"}},
+        "execute": {"mboxes": mboxes}
+    }))
+    .expect("a valid request")
+}
+
+fn options(cdn: &CdnStub, delivery: &Stub, method: DecisioningMethod) -> ClientOptions {
+    ClientOptions::new("acmeclient", "org@AdobeOrg")
+        .decisioning_method(method)
+        .artifact_location(cdn.url())
+        .cdn_base_path(cdn.base())
+        .server_domain(delivery.domain())
+        .secure(false)
+        .http_client(Stub::direct_client())
+        .polling_interval(Duration::ZERO)
+        .telemetry_enabled(false)
+}
+
+fn variant(out: &adobe_target::TargetResponse) -> Option<String> {
+    let mbox = out.response.execute.as_ref()?.mboxes.first()?;
+    mbox.options
+        .first()?
+        .content
+        .as_ref()?
+        .get("variant")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Waits (bounded) for an event matching `want`.
+async fn wait_for_event(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    want: impl Fn(&Event) -> bool,
+) -> Event {
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(event) if want(&event) => return event,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(error) => panic!("events ended: {error}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .expect("the event arrives")
+}
+
+#[tokio::test]
+async fn decides_on_device_without_calling_the_edge() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.serve_json(&artifact("A"), "\"v1\"");
+    let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::OnDevice))
+        .await
+        .expect("valid options");
+    client.ready().await.expect("the artifact loads");
+    let out = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(variant(&out).as_deref(), Some("A"));
+    assert_eq!(out.status, 200);
+    assert_eq!(out.meta.decisioning_method, DecisioningMethod::OnDevice);
+    let tokens = &out.response_tokens[0].0;
+    assert_eq!(
+        (
+            tokens["activity.id"].clone(),
+            tokens["activity.decisioningMethod"].clone()
+        ),
+        (json!(101), json!("on-device"))
+    );
+    assert!(
+        out.target_cookie
+            .expect("a cookie")
+            .value
+            .contains("|PC#visitor1.28_0#")
+    );
+    client.shutdown().await;
+    let sent = delivery.recorded();
+    assert_eq!(
+        sent.len(),
+        1,
+        "only the display notification reached the Edge"
+    );
+    assert_eq!(
+        sent[0].body["notifications"][0]["tokens"],
+        json!(["token-A"])
+    );
+    assert_eq!(
+        sent[0].body["notifications"][0]["mbox"]["name"],
+        "local-offer"
+    );
+    assert_eq!(sent[0].host(), delivery.domain());
+}
+
+#[tokio::test]
+async fn polling_uses_the_etag_and_picks_up_a_new_artifact() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.serve_json(&artifact("A"), "\"v1\"");
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .polling_interval(Duration::from_secs(1)),
+    )
+    .await
+    .expect("valid options");
+    let mut events = client.subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    client.ready().await.expect("the artifact loads");
+    // Unchanged artifact: the CDN answers 304 and the client keeps what it has.
+    while cdn.not_modified() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a poll with If-None-Match arrives"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(variant(&out).as_deref(), Some("A"));
+    // A new artifact is published: a later poll swaps it in.
+    let downloads_before = cdn.downloads();
+    cdn.serve_json(&artifact("B"), "\"v2\"");
+    loop {
+        let out = client
+            .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+            .await
+            .expect("a decision");
+        if variant(&out).as_deref() == Some("B") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new artifact is picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cdn.downloads() > downloads_before);
+    let succeeded = wait_for_event(&mut events, |e| {
+        matches!(e, Event::ArtifactDownloadSucceeded { .. })
+    })
+    .await;
+    assert!(
+        matches!(succeeded, Event::ArtifactDownloadSucceeded { artifact_location } if artifact_location == cdn.url())
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_first_download_is_retried_until_the_client_is_ready() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.serve_json(&artifact("A"), "\"v1\"");
+    cdn.fail_first(3);
+    let failures = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = failures.clone();
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice).on_event(move |event| {
+            if matches!(event, Event::ArtifactDownloadFailed { .. }) {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }),
+    )
+    .await
+    .expect("valid options");
+    tokio::time::timeout(Duration::from_secs(30), client.ready())
+        .await
+        .expect("ready in time")
+        .expect("ready");
+    assert_eq!(failures.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(cdn.downloads(), 4);
+    let out = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(variant(&out).as_deref(), Some("A"));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn before_the_artifact_on_device_fails_and_hybrid_asks_the_server() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.hang();
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::Hybrid)
+            .maximum_wait_ready(Duration::from_millis(200)),
+    )
+    .await
+    .expect("valid options");
+    assert!(matches!(client.ready().await, Err(Error::EngineNotReady)));
+    let on_device = client
+        .get_offers(
+            GetOffersOptions::new(request(&["local-offer"]))
+                .decisioning_method(DecisioningMethod::OnDevice),
+        )
+        .await;
+    assert!(
+        matches!(on_device, Err(Error::EngineNotReady)),
+        "{on_device:?}"
+    );
+    let hybrid = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("the server answers");
+    assert_eq!(
+        hybrid.meta.decisioning_method,
+        DecisioningMethod::ServerSide
+    );
+    assert_eq!(delivery.count(), 1);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn hybrid_decides_locally_when_it_can_and_remotely_otherwise() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.serve_json(&artifact("A"), "\"v1\"");
+    let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::Hybrid))
+        .await
+        .expect("valid options");
+    client.ready().await.expect("ready");
+
+    let local = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(local.meta.decisioning_method, DecisioningMethod::OnDevice);
+    client.flush().await;
+    let notifications = delivery.count();
+    assert_eq!(
+        notifications, 1,
+        "only the notification of the local decision"
+    );
+
+    let mixed = client
+        .get_offers(GetOffersOptions::new(request(&[
+            "local-offer",
+            "server-offer",
+        ])))
+        .await
+        .expect("a decision");
+    assert_eq!(mixed.meta.decisioning_method, DecisioningMethod::ServerSide);
+    assert_eq!(mixed.meta.remote_mboxes, vec!["server-offer".to_owned()]);
+    let sent = delivery.recorded();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[1].body["execute"]["mboxes"][1]["name"], "server-offer",
+        "the whole request went to the server"
+    );
+
+    // On-device answers what it can and says what needs the server.
+    let partial = client
+        .get_offers(
+            GetOffersOptions::new(request(&["local-offer", "server-offer"]))
+                .decisioning_method(DecisioningMethod::OnDevice),
+        )
+        .await
+        .expect("a decision");
+    assert_eq!(partial.status, 206);
+    assert_eq!(partial.response.status, Some(206));
+    assert_eq!(partial.meta.remote_mboxes, vec!["server-offer".to_owned()]);
+    let mboxes = &partial.response.execute.as_ref().expect("execute").mboxes;
+    assert_eq!(mboxes[1].name.as_deref(), Some("server-offer"));
+    assert!(mboxes[1].options.is_empty());
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_delivers_queued_notifications() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    for _ in 0..5 {
+        delivery.push(Reply::json(200, json!({"status": 200})).delayed(Duration::from_millis(200)));
+    }
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice).artifact_payload(artifact("A")),
+    )
+    .await
+    .expect("valid options");
+    for _ in 0..5 {
+        client
+            .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+            .await
+            .expect("a decision");
+    }
+    client.shutdown().await;
+    assert_eq!(
+        delivery.count(),
+        5,
+        "every queued notification was sent before shutdown returned"
+    );
+    let after = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("still decides");
+    assert_eq!(variant(&after).as_deref(), Some("A"));
+}
+
+#[tokio::test]
+async fn a_failed_notification_is_reported_not_lost() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    for _ in 0..10 {
+        delivery.push(Reply::json(503, json!({"status": 503, "message": "down"})));
+    }
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .artifact_payload(artifact("A"))
+            .max_retries(1),
+    )
+    .await
+    .expect("valid options");
+    let mut events = client.subscribe();
+    client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    client.flush().await;
+    let event = wait_for_event(&mut events, |e| {
+        matches!(e, Event::SendNotificationError { .. })
+    })
+    .await;
+    let Event::SendNotificationError { request, error } = event else {
+        unreachable!("matched above")
+    };
+    assert!(error.contains("503"), "{error}");
+    assert_eq!(request.notifications[0].tokens, vec!["token-A".to_owned()]);
+    assert_eq!(delivery.count(), 2, "one attempt and one retry");
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn unsupported_and_malformed_artifacts_are_clear_errors() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let mut v2 = artifact("A");
+    v2["version"] = json!("2.0.0");
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            v2,
+            "The decisioning artifact version (2.0.0) is not supported. This library is compatible with this major version: 1",
+        ),
+        (json!({"rules": {}}), "missing field `version`"),
+        (
+            json!({"version": "1.0.0", "rules": {"mboxes": {"m": "not rules"}}}),
+            "Unable to read artifact JSON",
+        ),
+        (
+            json!({"version": "1.0.0", "rules": {"mboxes": {"m": [{"consequence": {"options": 7}}]}}}),
+            "Unable to read artifact JSON",
+        ),
+        (json!({"version": "banana"}), "is not supported"),
+    ];
+    for (payload, message) in cases {
+        let created = TargetClient::create(
+            options(&cdn, &delivery, DecisioningMethod::OnDevice).artifact_payload(payload.clone()),
+        )
+        .await;
+        match created {
+            Err(Error::Artifact(text)) => assert!(text.contains(message), "{payload}: {text}"),
+            other => panic!("{payload}: expected an artifact error, got {other:?}"),
+        }
+    }
+
+    // Downloaded garbage: the failure is reported and the client stays not ready.
+    cdn.serve("{\"version\": \"1.0.0\", \"rules\": [", "\"bad\"");
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .maximum_wait_ready(Duration::from_millis(300)),
+    )
+    .await
+    .expect("valid options");
+    let mut events = client.subscribe();
+    let failed = wait_for_event(&mut events, |e| {
+        matches!(e, Event::ArtifactDownloadFailed { .. })
+    })
+    .await;
+    let Event::ArtifactDownloadFailed { error, .. } = failed else {
+        unreachable!("matched above")
+    };
+    assert!(error.contains("Unable to read artifact JSON"), "{error}");
+    assert!(matches!(client.ready().await, Err(Error::EngineNotReady)));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rule_the_engine_cannot_evaluate_never_matches_and_the_others_still_work() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let mut payload = artifact("A");
+    payload["rules"]["mboxes"]["local-offer"]
+        .as_array_mut()
+        .expect("rules")
+        .insert(0, json!({"ruleKey": "9", "meta": {"activity.id": 9}, "condition": {"teleport": [1]},
+            "consequence": {"name": "local-offer", "options": [{"type": "json", "content": {"variant": "never"}}]}}));
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice).artifact_payload(payload),
+    )
+    .await
+    .expect("valid options");
+    let out = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(variant(&out).as_deref(), Some("A"));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn geo_comes_from_a_lookup_and_a_failed_lookup_degrades_to_no_geo() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let mut payload = artifact("A");
+    payload["responseTokens"] = json!(["geo.city", "activity.id"]);
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice).artifact_payload(payload),
+    )
+    .await
+    .expect("valid options");
+    let with_ip: DeliveryRequest = serde_json::from_value(json!({
+        "id": {"tntId": "visitor1.28_0"},
+        "context": {"channel": "web", "geo": {"ipAddress": "203.0.113.7"}},
+        "execute": {"mboxes": [{"name": "local-offer", "index": 0}]}
+    }))
+    .expect("a valid request");
+
+    cdn.geo(
+        200,
+        r#"{"x-geo-city": "SAN FRANCISCO", "x-geo-country-code": "US", "x-geo-latitude": 37.75}"#,
+    );
+    let out = client
+        .get_offers(GetOffersOptions::new(with_ip.clone()))
+        .await
+        .expect("a decision");
+    assert_eq!(out.response_tokens[0].0["geo.city"], "SAN FRANCISCO");
+    assert_eq!(
+        out.request.context.geo.as_ref().and_then(|g| g.latitude),
+        Some(37.75)
+    );
+
+    cdn.geo(500, "oops");
+    let out = client
+        .get_offers(GetOffersOptions::new(with_ip))
+        .await
+        .expect("a decision without geo");
+    assert!(out.response_tokens[0].0.get("geo.city").is_none());
+    assert_eq!(cdn.geo_lookups(), vec![Some("203.0.113.7".to_owned()); 2]);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_new_visitor_gets_a_target_id_on_the_known_edge() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .artifact_payload(artifact("A"))
+            .target_location_hint("35"),
+    )
+    .await
+    .expect("valid options");
+    let anonymous: DeliveryRequest =
+        serde_json::from_value(json!({"context": {"channel": "web"}, "execute": {"mboxes": [{"name": "local-offer", "index": 0}]}}))
+            .expect("a valid request");
+    let out = client
+        .get_offers(GetOffersOptions::new(anonymous))
+        .await
+        .expect("a decision");
+    let tnt_id = out
+        .response
+        .id
+        .as_ref()
+        .and_then(|id| id.tnt_id.clone())
+        .expect("a generated tntId");
+    assert!(
+        tnt_id.ends_with(".35_0") && tnt_id.len() == 32 + 5,
+        "{tnt_id}"
+    );
+    assert!(
+        out.target_cookie
+            .expect("a cookie")
+            .value
+            .contains(&format!("PC#{tnt_id}#"))
+    );
+    assert_eq!(
+        out.target_location_hint_cookie
+            .expect("an edge cookie")
+            .value,
+        "35"
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn events_reach_callbacks_and_subscribers() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.serve_json(&artifact("A"), "\"v1\"");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .on_event(move |e| log.lock().expect("lock").push(e.name())),
+    )
+    .await
+    .expect("valid options");
+    client.ready().await.expect("ready");
+    let names = seen.lock().expect("lock").clone();
+    assert_eq!(
+        names,
+        vec![
+            "artifact_download_succeeded",
+            "geo_location_updated",
+            "client_ready"
+        ]
+    );
+    client.shutdown().await;
+}
