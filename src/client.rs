@@ -138,12 +138,12 @@ impl TargetClient {
     /// [`Error::EngineNotReady`] until the artifact is loaded; items the artifact cannot decide
     /// come back empty with `status` 206 and are listed in `meta`. Hybrid decides locally when
     /// it can, and asks the Edge otherwise.
-    pub async fn get_offers(&self, options: GetOffersOptions) -> Result<TargetResponse> {
+    pub async fn get_offers(&self, mut options: GetOffersOptions) -> Result<TargetResponse> {
         let request = options
             .request
-            .as_ref()
+            .take()
             .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))?;
-        request::validate(request)?;
+        request::validate(&request)?;
         let transport = &self.inner.transport;
         let method = options
             .decisioning_method
@@ -155,7 +155,7 @@ impl TargetClient {
             .and_then(|e| e.current.borrow().clone());
         match (method, loaded, &self.inner.engine) {
             (DecisioningMethod::ServerSide, loaded, _) => {
-                let meta = remote_meta(loaded.as_deref(), request);
+                let meta = remote_meta(loaded.as_deref(), &request);
                 transport
                     .execute("get_offers", &options, request, meta)
                     .await
@@ -173,8 +173,8 @@ impl TargetClient {
             }
             (DecisioningMethod::OnDevice, _, _) => Err(Error::EngineNotReady),
             (DecisioningMethod::Hybrid, Some(loaded), Some(engine)) => {
-                if remote_dependency(&loaded.artifact, request).needed() {
-                    let meta = remote_meta(Some(&loaded), request);
+                if remote_dependency(&loaded.artifact, &request).needed() {
+                    let meta = remote_meta(Some(&loaded), &request);
                     transport
                         .execute("get_offers", &options, request, meta)
                         .await
@@ -199,10 +199,13 @@ impl TargetClient {
     }
 
     /// Tells Target what the visitor saw or clicked (`request.notifications`). Always server-side.
-    pub async fn send_notifications(&self, options: GetOffersOptions) -> Result<TargetResponse> {
+    pub async fn send_notifications(
+        &self,
+        mut options: GetOffersOptions,
+    ) -> Result<TargetResponse> {
         let request = options
             .request
-            .as_ref()
+            .take()
             .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))?;
         if request.notifications.is_empty()
             && request
@@ -214,7 +217,7 @@ impl TargetClient {
                 "Notifications list is required in request".to_owned(),
             ));
         }
-        request::validate(request)?;
+        request::validate(&request)?;
         self.inner
             .transport
             .execute(
@@ -233,8 +236,9 @@ impl TargetClient {
         mbox_names: &[&str],
         options: GetOffersOptions,
     ) -> Result<Attributes> {
-        let mut request = match &options.request {
-            Some(request) => request.clone(),
+        let mut options = options;
+        let mut request = match options.request.take() {
+            Some(request) => request,
             None => empty_request()?,
         };
         add_mboxes(&mut request, mbox_names)?;

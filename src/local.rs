@@ -28,7 +28,7 @@ pub(crate) async fn get_offers(
     notifier: &Notifier,
     loaded: Arc<Loaded>,
     options: &GetOffersOptions,
-    request: &DeliveryRequest,
+    request: DeliveryRequest,
 ) -> Result<TargetResponse> {
     let started = Instant::now();
     let Prepared {

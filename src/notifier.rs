@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
@@ -121,11 +122,21 @@ async fn run(
     pending: Arc<Pending>,
     handler: Option<NotificationHandler>,
 ) {
-    let mut in_flight = FuturesUnordered::new();
+    let mut in_flight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
     loop {
         tokio::select! {
             job = receiver.recv(), if in_flight.len() < CONCURRENCY => match job {
-                Some(job) => in_flight.push(deliver(job, transport.clone(), pending.clone(), handler.clone())),
+                Some(Job { request, session_id, cluster }) => match (prepare(request, &transport), &handler) {
+                    (Some(request), None) => {
+                        let job = Job { request, session_id, cluster };
+                        in_flight.push(Box::pin(deliver(job, transport.clone(), pending.clone())));
+                    }
+                    (Some(request), Some(handler)) => {
+                        handler(request);
+                        pending.done();
+                    }
+                    (None, _) => pending.done(),
+                },
                 None => break,
             },
             Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
@@ -134,17 +145,8 @@ async fn run(
     while in_flight.next().await.is_some() {}
 }
 
-async fn deliver(
-    job: Job,
-    transport: Arc<Transport>,
-    pending: Arc<Pending>,
-    handler: Option<NotificationHandler>,
-) {
-    let Job {
-        mut request,
-        session_id,
-        cluster,
-    } = job;
+/// Attaches pending telemetry; `None` when there is nothing to send.
+fn prepare(mut request: DeliveryRequest, transport: &Transport) -> Option<DeliveryRequest> {
     if transport.options.telemetry_enabled && !transport.telemetry.is_empty() {
         request
             .telemetry
@@ -157,31 +159,33 @@ async fn deliver(
             .telemetry
             .as_ref()
             .is_some_and(|t| !t.entries.is_empty());
-    if has_content {
-        match handler {
-            Some(handler) => handler(request),
-            None => {
-                let mut options = GetOffersOptions::default().session_id(session_id);
-                if let Some(cluster) = cluster {
-                    options = options.target_location_hint(cluster);
-                }
-                if let Err(error) = transport
-                    .execute(
-                        "send_notifications",
-                        &options,
-                        &request,
-                        ResponseMeta::server_side(),
-                    )
-                    .await
-                {
-                    tracing::warn!(%error, "notifications could not be sent");
-                    transport.events.emit(Event::SendNotificationError {
-                        request: Box::new(request),
-                        error: error.to_string(),
-                    });
-                }
-            }
-        }
+    has_content.then_some(request)
+}
+
+async fn deliver(job: Job, transport: Arc<Transport>, pending: Arc<Pending>) {
+    let Job {
+        request,
+        session_id,
+        cluster,
+    } = job;
+    let mut options = GetOffersOptions::default().session_id(session_id);
+    if let Some(cluster) = cluster {
+        options = options.target_location_hint(cluster);
+    }
+    let sent = transport
+        .execute(
+            "send_notifications",
+            &options,
+            request.clone(),
+            ResponseMeta::server_side(),
+        )
+        .await;
+    if let Err(error) = sent {
+        tracing::warn!(%error, "notifications could not be sent");
+        transport.events.emit(Event::SendNotificationError {
+            request: Box::new(request),
+            error: error.to_string(),
+        });
     }
     pending.done();
 }

@@ -51,11 +51,12 @@ pub(crate) struct Environment {
     pub(crate) utc_offset_minutes: f64,
 }
 
-/// Prepares `request` (the caller's, or a default one) for sending.
+/// Prepares `request` (taken from the caller's options, so the caller's copy is never changed)
+/// for sending.
 pub(crate) fn prepare(
     config: &ClientOptions,
     call: &GetOffersOptions,
-    request: &DeliveryRequest,
+    request: DeliveryRequest,
     env: &Environment,
 ) -> Prepared {
     let cookie = call
@@ -74,7 +75,7 @@ pub(crate) fn prepare(
         .or(call.session_id.as_deref().filter(|s| !s.is_empty()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
 
-    let mut body = request.clone();
+    let mut body = request;
     if body.request_id.as_deref().is_none_or(str::is_empty) {
         body.request_id = Some(uuid::Uuid::new_v4().to_string());
     }

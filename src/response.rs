@@ -1,13 +1,18 @@
 //! Shaping a Delivery response for the caller: cookies, A4T payloads, traces, response tokens and
 //! what decided.
 
+use serde_json::{Map, Value};
+
 use crate::cookies::{self, TargetCookie, cluster_from_edge_host};
 use crate::delivery::types::{
     AnalyticsPayload, AnalyticsResponse, DecisioningMethod, DeliveryRequest, DeliveryResponse,
-    OfferOption, ResponseTokens, TraceResponse,
+    OfferOption, TraceResponse,
 };
 
 /// What `get_offers` and `send_notifications` return.
+///
+/// The A4T payloads, traces and response tokens of the peers' envelope are methods here that
+/// read them from `response` without copying.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct TargetResponse {
     /// The request as sent, after preparation. Hand it with `response` to at.js as `serverState`.
@@ -20,13 +25,6 @@ pub struct TargetResponse {
     pub target_cookie: Option<TargetCookie>,
     /// The `mboxEdgeCluster` cookie to set, when the edge cluster is known.
     pub target_location_hint_cookie: Option<TargetCookie>,
-    /// The A4T payloads, in response order (execute page load, execute mboxes, prefetch page load,
-    /// views, prefetch mboxes).
-    pub analytics_details: Vec<AnalyticsPayload>,
-    /// The traces, in the same order.
-    pub trace: Vec<TraceResponse>,
-    /// The response tokens of every option, in the same order.
-    pub response_tokens: Vec<ResponseTokens>,
     /// How the call was decided.
     pub meta: ResponseMeta,
 }
@@ -59,48 +57,87 @@ struct Site<'a> {
     trace: Option<&'a TraceResponse>,
 }
 
-fn sites(response: &DeliveryResponse) -> Vec<Site<'_>> {
-    let mut sites = Vec::new();
-    if let Some(execute) = &response.execute {
-        if let Some(p) = &execute.page_load {
-            sites.push(Site {
-                options: &p.options,
-                analytics: p.analytics.as_ref(),
-                trace: p.trace.as_ref(),
-            });
+impl TargetResponse {
+    /// The decision sites in the peers' order: execute page load, execute mboxes, prefetch page
+    /// load, views, prefetch mboxes.
+    fn sites(&self) -> impl Iterator<Item = Site<'_>> {
+        fn site<'a>(
+            options: &'a [OfferOption],
+            analytics: &'a Option<AnalyticsResponse>,
+            trace: &'a Option<TraceResponse>,
+        ) -> Site<'a> {
+            Site {
+                options,
+                analytics: analytics.as_ref(),
+                trace: trace.as_ref(),
+            }
         }
-        for m in &execute.mboxes {
-            sites.push(Site {
-                options: &m.options,
-                analytics: m.analytics.as_ref(),
-                trace: m.trace.as_ref(),
-            });
-        }
+        let execute = self.response.execute.as_ref();
+        let prefetch = self.response.prefetch.as_ref();
+        execute
+            .and_then(|e| e.page_load.as_ref())
+            .map(|p| site(&p.options, &p.analytics, &p.trace))
+            .into_iter()
+            .chain(
+                execute
+                    .into_iter()
+                    .flat_map(|e| &e.mboxes)
+                    .map(|m| site(&m.options, &m.analytics, &m.trace)),
+            )
+            .chain(
+                prefetch
+                    .and_then(|p| p.page_load.as_ref())
+                    .map(|p| site(&p.options, &p.analytics, &p.trace)),
+            )
+            .chain(
+                prefetch
+                    .into_iter()
+                    .flat_map(|p| &p.views)
+                    .map(|v| site(&v.options, &v.analytics, &v.trace)),
+            )
+            .chain(
+                prefetch
+                    .into_iter()
+                    .flat_map(|p| &p.mboxes)
+                    .map(|m| site(&m.options, &m.analytics, &m.trace)),
+            )
     }
-    if let Some(prefetch) = &response.prefetch {
-        if let Some(p) = &prefetch.page_load {
-            sites.push(Site {
-                options: &p.options,
-                analytics: p.analytics.as_ref(),
-                trace: p.trace.as_ref(),
-            });
-        }
-        for v in &prefetch.views {
-            sites.push(Site {
-                options: &v.options,
-                analytics: v.analytics.as_ref(),
-                trace: v.trace.as_ref(),
-            });
-        }
-        for m in &prefetch.mboxes {
-            sites.push(Site {
-                options: &m.options,
-                analytics: m.analytics.as_ref(),
-                trace: m.trace.as_ref(),
-            });
-        }
+
+    /// The A4T payloads, to send to Analytics when logging is client-side.
+    ///
+    /// ```
+    /// # fn show(out: &adobe_target::TargetResponse) {
+    /// for payload in out.analytics_details() {
+    ///     println!("pe={:?} tnta={:?}", payload.pe, payload.tnta);
+    /// }
+    /// # }
+    /// ```
+    pub fn analytics_details(&self) -> Vec<&AnalyticsPayload> {
+        self.sites()
+            .filter_map(|s| s.analytics.and_then(|a| a.payload.as_ref()))
+            .collect()
     }
-    sites
+
+    /// The traces, when the request asked for one.
+    pub fn traces(&self) -> Vec<&TraceResponse> {
+        self.sites().filter_map(|s| s.trace).collect()
+    }
+
+    /// The response tokens of every option (`activity.id`, `experience.name`, ...).
+    ///
+    /// ```
+    /// # fn show(out: &adobe_target::TargetResponse) {
+    /// for tokens in out.response_tokens() {
+    ///     println!("activity {:?}", tokens.get("activity.id"));
+    /// }
+    /// # }
+    /// ```
+    pub fn response_tokens(&self) -> Vec<&Map<String, Value>> {
+        self.sites()
+            .flat_map(|s| s.options.iter())
+            .filter_map(|o| o.response_tokens.as_ref().map(|t| &t.0))
+            .collect()
+    }
 }
 
 /// Builds the caller's view of a response.
@@ -122,33 +159,12 @@ pub(crate) fn shape(
             .and_then(cluster_from_edge_host)
     });
     let target_location_hint_cookie = cluster.map(cookies::location_hint_cookie);
-
-    let mut analytics_details = Vec::new();
-    let mut trace = Vec::new();
-    let mut response_tokens = Vec::new();
-    for site in sites(&response) {
-        if let Some(payload) = site.analytics.and_then(|a| a.payload.clone()) {
-            analytics_details.push(payload);
-        }
-        if let Some(t) = site.trace {
-            trace.push(t.clone());
-        }
-        response_tokens.extend(
-            site.options
-                .iter()
-                .filter_map(|o| o.response_tokens.clone()),
-        );
-    }
-
     TargetResponse {
         request,
         response,
         status,
         target_cookie,
         target_location_hint_cookie,
-        analytics_details,
-        trace,
-        response_tokens,
         meta,
     }
 }

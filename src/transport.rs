@@ -64,11 +64,7 @@ impl Transport {
     }
 
     /// Prepares `request` as every Target SDK does (ids, session, cluster, defaults).
-    pub(crate) fn prepare(
-        &self,
-        options: &GetOffersOptions,
-        request: &DeliveryRequest,
-    ) -> Prepared {
+    pub(crate) fn prepare(&self, options: &GetOffersOptions, request: DeliveryRequest) -> Prepared {
         let env = Environment {
             now: self.now(),
             utc_offset_minutes: self.utc_offset_minutes,
@@ -81,7 +77,7 @@ impl Transport {
         &self,
         operation: &'static str,
         options: &GetOffersOptions,
-        request: &DeliveryRequest,
+        request: DeliveryRequest,
         meta: ResponseMeta,
     ) -> Result<TargetResponse> {
         let started = Instant::now();

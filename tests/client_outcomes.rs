@@ -201,9 +201,14 @@ async fn the_response_is_shaped_for_the_caller() {
         .get_offers(GetOffersOptions::new(request))
         .await
         .expect("a 200");
-    assert_eq!(out.analytics_details.len(), 2);
-    assert_eq!(out.response_tokens.len(), 2);
-    assert_eq!(out.response_tokens[0].0["activity.id"], 1001);
+    assert_eq!(out.analytics_details().len(), 2);
+    assert_eq!(
+        out.analytics_details()[0].tnta.as_deref(),
+        Some("1001:1:0|32767")
+    );
+    assert!(out.traces().is_empty());
+    assert_eq!(out.response_tokens().len(), 2);
+    assert_eq!(out.response_tokens()[0]["activity.id"], 1001);
     assert_eq!(
         out.meta.decisioning_method,
         adobe_target::DecisioningMethod::ServerSide

@@ -115,7 +115,7 @@ async fn decides_on_device_without_calling_the_edge() {
     assert_eq!(variant(&out).as_deref(), Some("A"));
     assert_eq!(out.status, 200);
     assert_eq!(out.meta.decisioning_method, DecisioningMethod::OnDevice);
-    let tokens = &out.response_tokens[0].0;
+    let tokens = out.response_tokens()[0];
     assert_eq!(
         (
             tokens["activity.id"].clone(),
@@ -480,7 +480,7 @@ async fn geo_comes_from_a_lookup_and_a_failed_lookup_degrades_to_no_geo() {
         .get_offers(GetOffersOptions::new(with_ip.clone()))
         .await
         .expect("a decision");
-    assert_eq!(out.response_tokens[0].0["geo.city"], "SAN FRANCISCO");
+    assert_eq!(out.response_tokens()[0]["geo.city"], "SAN FRANCISCO");
     assert_eq!(
         out.request.context.geo.as_ref().and_then(|g| g.latitude),
         Some(37.75)
@@ -491,7 +491,7 @@ async fn geo_comes_from_a_lookup_and_a_failed_lookup_degrades_to_no_geo() {
         .get_offers(GetOffersOptions::new(with_ip))
         .await
         .expect("a decision without geo");
-    assert!(out.response_tokens[0].0.get("geo.city").is_none());
+    assert!(out.response_tokens()[0].get("geo.city").is_none());
     assert_eq!(cdn.geo_lookups(), vec![Some("203.0.113.7".to_owned()); 2]);
     client.shutdown().await;
 }

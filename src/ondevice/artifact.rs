@@ -123,6 +123,8 @@ pub(crate) struct Rule {
     /// The activity id as hashed for allocation (`activity.id` in the meta).
     pub(crate) activity_id: String,
     pub(crate) meta: Map<String, Value>,
+    /// The response tokens the rule's meta gives its options (those the artifact asks for).
+    pub(crate) response_tokens: Map<String, Value>,
     pub(crate) condition: Expr,
     /// The condition as written, for traces.
     pub(crate) condition_json: Value,
@@ -187,8 +189,13 @@ impl Artifact {
                 raw.version
             )));
         }
-        let compile_all =
-            |rules: Vec<RawRule>| rules.into_iter().map(compile_rule).collect::<Vec<_>>();
+        let tokens = raw.response_tokens.clone();
+        let compile_all = |rules: Vec<RawRule>| {
+            rules
+                .into_iter()
+                .map(|rule| compile_rule(rule, &tokens))
+                .collect::<Vec<_>>()
+        };
         Ok(Self {
             version: raw.version,
             global_mbox: raw
@@ -235,7 +242,33 @@ pub(crate) fn js_key(value: &Value) -> String {
     }
 }
 
-fn compile_rule(raw: RawRule) -> Rule {
+/// The meta keys that can become response tokens.
+const META_TOKENS: [&str; 12] = [
+    "activity.id",
+    "activity.name",
+    "activity.type",
+    "experience.id",
+    "experience.name",
+    "location.id",
+    "location.name",
+    "location.type",
+    "offer.id",
+    "offer.name",
+    "option.id",
+    "option.name",
+];
+
+fn compile_rule(raw: RawRule, wanted_tokens: &[String]) -> Rule {
+    let response_tokens = META_TOKENS
+        .iter()
+        .filter(|key| wanted_tokens.iter().any(|t| t == *key))
+        .filter_map(|key| {
+            raw.meta
+                .get(*key)
+                .filter(|v| !v.is_null())
+                .map(|v| ((*key).to_owned(), v.clone()))
+        })
+        .collect();
     let condition = rules::compile(&raw.condition).unwrap_or_else(|error| {
         tracing::warn!(%error, "a rule condition cannot be evaluated; the rule will never match");
         Expr::Literal(Value::Bool(false))
@@ -254,6 +287,7 @@ fn compile_rule(raw: RawRule) -> Rule {
             .unwrap_or_else(|| activity_id.clone()),
         activity_id,
         meta: raw.meta,
+        response_tokens,
         condition,
         condition_json: raw.condition,
         consequence: raw.consequence,

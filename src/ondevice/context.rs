@@ -1,61 +1,207 @@
 //! The rule context: what Target's audience rules can look at (browser, page, referrer, geo,
-//! time, mbox parameters), built once per request.
+//! time, mbox parameters), built once per request as plain structs and read by the rules
+//! through [`Data`](super::rules::Data); turned into JSON only for traces.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
+use super::rules::Val;
 use crate::delivery::types::{ClientHints, Context, Geo, Parameters};
 
-/// The whole-request part of the rule context, as JSON (rules read it through `var`).
-pub(crate) fn decisioning_context(context: &Context, now: DateTime<Utc>) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert(
-        "current_timestamp".to_owned(),
-        json!(now.timestamp_millis()),
-    );
-    map.insert(
-        "current_time".to_owned(),
-        json!(format!("{:02}{:02}", now.hour(), now.minute())),
-    );
-    // 1 = Monday ... 7 = Sunday.
-    map.insert(
-        "current_day".to_owned(),
-        json!(now.weekday().number_from_monday()),
-    );
-    map.insert(
-        "user".to_owned(),
-        user_context(context.user_agent.as_deref(), context.client_hints.as_ref()),
-    );
-    let address = context.address.as_ref();
-    map.insert(
-        "page".to_owned(),
-        url_context(address.and_then(|a| a.url.as_deref())),
-    );
-    map.insert(
-        "referring".to_owned(),
-        url_context(address.and_then(|a| a.referring_url.as_deref())),
-    );
-    map.insert("geo".to_owned(), geo_context(context.geo.as_ref()));
-    map
+/// The whole-request part of the rule context.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestContext {
+    timestamp: i64,
+    time: String,
+    day: u32,
+    user: UserContext,
+    pub(crate) page: UrlContext,
+    referring: UrlContext,
+    pub(crate) geo: GeoContext,
+}
+
+impl RequestContext {
+    pub(crate) fn new(context: &Context, now: DateTime<Utc>) -> Self {
+        let address = context.address.as_ref();
+        Self {
+            timestamp: now.timestamp_millis(),
+            time: format!("{:02}{:02}", now.hour(), now.minute()),
+            // 1 = Monday ... 7 = Sunday.
+            day: now.weekday().number_from_monday(),
+            user: UserContext::new(context.user_agent.as_deref(), context.client_hints.as_ref()),
+            page: UrlContext::new(address.and_then(|a| a.url.as_deref())),
+            referring: UrlContext::new(address.and_then(|a| a.referring_url.as_deref())),
+            geo: GeoContext::new(context.geo.as_ref()),
+        }
+    }
+
+    /// The value at `path` (`page.url_lc`, `user.browserType`, `current_day`, ...); `page`
+    /// (and `referring`) come from `page_override` when the item has its own address.
+    pub(crate) fn lookup<'a>(
+        &'a self,
+        path: &[String],
+        page_override: Option<&'a UrlContext>,
+    ) -> Option<Val<'a>> {
+        let (first, rest) = path.split_first()?;
+        fn leaf(rest: &[String]) -> Option<&str> {
+            match rest {
+                [key] => Some(key.as_str()),
+                _ => None,
+            }
+        }
+        match first.as_str() {
+            "current_timestamp" if rest.is_empty() => Some(Val::Num(self.timestamp as f64)),
+            "current_time" if rest.is_empty() => Some(Val::Str(Cow::Borrowed(&self.time))),
+            "current_day" if rest.is_empty() => Some(Val::Num(f64::from(self.day))),
+            "user" => self.user.get(leaf(rest)?),
+            "page" => page_override.unwrap_or(&self.page).get(leaf(rest)?),
+            "referring" => page_override.unwrap_or(&self.referring).get(leaf(rest)?),
+            "geo" => self.geo.get(leaf(rest)?),
+            _ => None,
+        }
+    }
+
+    /// The context as JSON, as traces show it.
+    pub(crate) fn to_json(&self, page_override: Option<&UrlContext>) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("current_timestamp".to_owned(), json!(self.timestamp));
+        map.insert("current_time".to_owned(), json!(self.time));
+        map.insert("current_day".to_owned(), json!(self.day));
+        map.insert("user".to_owned(), self.user.to_json());
+        map.insert(
+            "page".to_owned(),
+            page_override.unwrap_or(&self.page).to_json(),
+        );
+        map.insert(
+            "referring".to_owned(),
+            page_override.unwrap_or(&self.referring).to_json(),
+        );
+        map.insert("geo".to_owned(), self.geo.to_json());
+        map
+    }
 }
 
 /// `user.*`: browser type and major version, platform, locale.
-fn user_context(user_agent: Option<&str>, hints: Option<&ClientHints>) -> Value {
-    let (browser, version, platform) = match (user_agent.filter(|ua| !ua.is_empty()), hints) {
-        (Some(ua), _) => {
-            let (browser, version) = browser_from_user_agent(ua);
-            (browser, version, platform_from_user_agent(ua))
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct UserContext {
+    browser_type: Cow<'static, str>,
+    browser_version: i64,
+    platform: &'static str,
+}
+
+/// The last user agents parsed on this thread: page views repeat them.
+const USER_AGENT_CACHE: usize = 256;
+
+thread_local! {
+    static PARSED_USER_AGENTS: RefCell<HashMap<String, UserContext>> = RefCell::new(HashMap::new());
+}
+
+impl UserContext {
+    fn new(user_agent: Option<&str>, hints: Option<&ClientHints>) -> Self {
+        match (user_agent.filter(|ua| !ua.is_empty()), hints) {
+            (Some(ua), _) => PARSED_USER_AGENTS.with(|cache| {
+                if let Some(found) = cache.borrow().get(ua) {
+                    return found.clone();
+                }
+                let (browser_type, browser_version) = browser_from_user_agent(ua);
+                let parsed = Self {
+                    browser_type: Cow::Borrowed(browser_type),
+                    browser_version,
+                    platform: platform_from_user_agent(ua),
+                };
+                let mut cache = cache.borrow_mut();
+                if cache.len() >= USER_AGENT_CACHE {
+                    cache.clear();
+                }
+                cache.insert(ua.to_owned(), parsed.clone());
+                parsed
+            }),
+            (None, Some(hints)) => {
+                let (browser_type, browser_version) = browser_from_client_hints(hints);
+                Self {
+                    browser_type: Cow::Borrowed(browser_type),
+                    browser_version,
+                    platform: platform_from_client_hints(hints),
+                }
+            }
+            (None, None) => Self {
+                browser_type: Cow::Borrowed("unknown"),
+                browser_version: -1,
+                platform: "unknown",
+            },
         }
-        (None, Some(hints)) => {
-            let (browser, version) = browser_from_client_hints(hints);
-            (browser, version, platform_from_client_hints(hints))
+    }
+
+    fn get(&self, key: &str) -> Option<Val<'_>> {
+        match key {
+            "browserType" => Some(Val::Str(Cow::Borrowed(&self.browser_type))),
+            "browserVersion" => Some(Val::Num(self.browser_version as f64)),
+            "platform" => Some(Val::Str(Cow::Borrowed(self.platform))),
+            "locale" => Some(Val::Str(Cow::Borrowed("en"))),
+            _ => None,
         }
-        (None, None) => ("unknown".to_owned(), -1, "unknown"),
-    };
-    json!({"browserType": browser, "platform": platform, "locale": "en", "browserVersion": version})
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"browserType": self.browser_type, "platform": self.platform, "locale": "en", "browserVersion": self.browser_version})
+    }
+}
+
+/// `geo.*`: country, region, city, latitude, longitude (absent values left out).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct GeoContext {
+    pub(crate) country: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) city: Option<String>,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
+}
+
+impl GeoContext {
+    fn new(geo: Option<&Geo>) -> Self {
+        geo.map_or_else(Self::default, |geo| Self {
+            country: geo.country_code.clone(),
+            region: geo.state_code.clone(),
+            city: geo.city.clone(),
+            latitude: geo.latitude,
+            longitude: geo.longitude,
+        })
+    }
+
+    /// The value of `country`, `region`, `city`, `latitude` or `longitude`, as JSON.
+    pub(crate) fn value(&self, key: &str) -> Option<Value> {
+        self.get(key).map(|v| v.to_json())
+    }
+
+    fn get(&self, key: &str) -> Option<Val<'_>> {
+        fn text(s: &Option<String>) -> Option<Val<'_>> {
+            s.as_deref().map(|s| Val::Str(Cow::Borrowed(s)))
+        }
+        match key {
+            "country" => text(&self.country),
+            "region" => text(&self.region),
+            "city" => text(&self.city),
+            "latitude" => self.latitude.map(Val::Num),
+            "longitude" => self.longitude.map(Val::Num),
+            _ => None,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        for key in ["country", "region", "city", "latitude", "longitude"] {
+            if let Some(value) = self.value(key) {
+                map.insert(key.to_owned(), value);
+            }
+        }
+        Value::Object(map)
+    }
 }
 
 struct BrowserMatcher {
@@ -121,16 +267,16 @@ fn major_version(version: &str) -> i64 {
     digits.parse().unwrap_or(-1)
 }
 
-fn browser_from_user_agent(user_agent: &str) -> (String, i64) {
+fn browser_from_user_agent(user_agent: &str) -> (&'static str, i64) {
     for matcher in BROWSERS.iter() {
         if let Some(captures) = matcher.regex.captures(user_agent) {
             let version = captures
                 .get(matcher.version_group)
                 .map_or(-1, |m| major_version(m.as_str()));
-            return (matcher.name.to_owned(), version);
+            return (matcher.name, version);
         }
     }
-    ("unknown".to_owned(), -1)
+    ("unknown", -1)
 }
 
 fn platform_from_user_agent(user_agent: &str) -> &'static str {
@@ -141,13 +287,13 @@ fn platform_from_user_agent(user_agent: &str) -> &'static str {
 }
 
 /// Browser from `Sec-CH-UA` brands such as `"Google Chrome";v="99"`.
-fn browser_from_client_hints(hints: &ClientHints) -> (String, i64) {
+fn browser_from_client_hints(hints: &ClientHints) -> (&'static str, i64) {
     let brands = hints
         .browser_ua_with_full_version
         .as_deref()
         .or(hints.browser_ua_with_major_version.as_deref());
     let Some(brands) = brands else {
-        return ("unknown".to_owned(), -1);
+        return ("unknown", -1);
     };
     let known = [
         ("Microsoft Edge", "edge"),
@@ -163,11 +309,11 @@ fn browser_from_client_hints(hints: &ClientHints) -> (String, i64) {
                 let version = parts
                     .find_map(|p| p.trim().strip_prefix("v="))
                     .map_or(-1, |v| major_version(v.trim_matches('"')));
-                return (name.to_owned(), version);
+                return (name, version);
             }
         }
     }
-    ("unknown".to_owned(), -1)
+    ("unknown", -1)
 }
 
 fn platform_from_client_hints(hints: &ClientHints) -> &'static str {
@@ -185,32 +331,93 @@ fn platform_from_client_hints(hints: &ClientHints) -> &'static str {
 /// `page.*` or `referring.*` for a URL: url, path, query, fragment, domain (the registrable
 /// domain by the public-suffix list), subdomain (without a leading `www.`), topLevelDomain (the
 /// public suffix), each also lower-cased as `*_lc`.
-pub(crate) fn url_context(url: Option<&str>) -> Value {
-    let url = url.unwrap_or("");
-    let (path, query, fragment, host) = match url::Url::parse(url) {
-        Ok(parsed) => (
-            parsed.path().to_owned(),
-            parsed.query().unwrap_or("").to_owned(),
-            parsed.fragment().unwrap_or("").to_owned(),
-            parsed.host_str().unwrap_or("").to_owned(),
-        ),
-        Err(_) => Default::default(),
-    };
-    let (subdomain, domain, top_level_domain) = split_host(&host);
-    let mut map = Map::new();
-    for (key, value) in [
-        ("url", url),
-        ("path", path.as_str()),
-        ("query", query.as_str()),
-        ("fragment", fragment.as_str()),
-        ("subdomain", subdomain.as_str()),
-        ("domain", domain.as_str()),
-        ("topLevelDomain", top_level_domain.as_str()),
-    ] {
-        map.insert(format!("{key}_lc"), Value::String(value.to_lowercase()));
-        map.insert(key.to_owned(), Value::String(value.to_owned()));
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct UrlContext {
+    /// url, path, query, fragment, subdomain, domain, topLevelDomain.
+    parts: [String; 7],
+    /// The lower-cased parts, where they differ.
+    lower: [Option<String>; 7],
+}
+
+const URL_KEYS: [&str; 7] = [
+    "url",
+    "path",
+    "query",
+    "fragment",
+    "subdomain",
+    "domain",
+    "topLevelDomain",
+];
+
+impl UrlContext {
+    pub(crate) fn new(url: Option<&str>) -> Self {
+        let url = url.unwrap_or("");
+        if url.is_empty() {
+            return Self::default();
+        }
+        let (path, query, fragment, host) = match url::Url::parse(url) {
+            Ok(parsed) => (
+                parsed.path().to_owned(),
+                parsed.query().unwrap_or("").to_owned(),
+                parsed.fragment().unwrap_or("").to_owned(),
+                parsed.host_str().unwrap_or("").to_owned(),
+            ),
+            Err(_) => Default::default(),
+        };
+        let (subdomain, domain, top_level_domain) = split_host(&host);
+        let parts = [
+            url.to_owned(),
+            path,
+            query,
+            fragment,
+            subdomain,
+            domain,
+            top_level_domain,
+        ];
+        let lower = parts.clone().map(|part| {
+            if part.chars().any(char::is_uppercase) {
+                Some(part.to_lowercase())
+            } else {
+                None
+            }
+        });
+        Self { parts, lower }
     }
-    Value::Object(map)
+
+    /// `url`, `url_lc`, `domain`, ...
+    fn get(&self, key: &str) -> Option<Val<'_>> {
+        let (name, lower) = match key.strip_suffix("_lc") {
+            Some(name) => (name, true),
+            None => (key, false),
+        };
+        let i = URL_KEYS.iter().position(|k| *k == name)?;
+        let text = if lower {
+            self.lower[i].as_deref().unwrap_or(&self.parts[i])
+        } else {
+            &self.parts[i]
+        };
+        Some(Val::Str(Cow::Borrowed(text)))
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.parts[0]
+    }
+
+    pub(crate) fn domain(&self) -> &str {
+        &self.parts[5]
+    }
+
+    fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        for (i, key) in URL_KEYS.iter().enumerate() {
+            map.insert((*key).to_owned(), Value::String(self.parts[i].clone()));
+            let lower = self.lower[i]
+                .clone()
+                .unwrap_or_else(|| self.parts[i].clone());
+            map.insert(format!("{key}_lc"), Value::String(lower));
+        }
+        Value::Object(map)
+    }
 }
 
 /// (subdomain, domain, top-level domain) of a host by the public-suffix list; a host with no
@@ -230,34 +437,6 @@ fn split_host(host: &str) -> (String, String, String) {
         None => subdomain,
     };
     (subdomain.to_owned(), domain.to_owned(), suffix.to_owned())
-}
-
-/// `geo.*`: country, region, city, latitude, longitude (absent values left out).
-fn geo_context(geo: Option<&Geo>) -> Value {
-    let mut map = Map::new();
-    if let Some(geo) = geo {
-        let mut put = |key: &str, value: Option<Value>| {
-            if let Some(value) = value {
-                map.insert(key.to_owned(), value);
-            }
-        };
-        put("country", geo.country_code.clone().map(Value::String));
-        put("region", geo.state_code.clone().map(Value::String));
-        put("city", geo.city.clone().map(Value::String));
-        put(
-            "latitude",
-            geo.latitude
-                .and_then(serde_json::Number::from_f64)
-                .map(Value::Number),
-        );
-        put(
-            "longitude",
-            geo.longitude
-                .and_then(serde_json::Number::from_f64)
-                .map(Value::Number),
-        );
-    }
-    Value::Object(map)
 }
 
 /// `mbox.*`: the parameters, with `_lc` copies of string values; dotted names such as
@@ -362,14 +541,17 @@ mod tests {
             ("curl/8.0", "unknown", -1, "unknown"),
         ];
         for (ua, browser, version, platform) in cases {
-            let user = user_context(Some(ua), None);
+            let user = UserContext::new(Some(ua), None).to_json();
             assert_eq!(
                 user,
                 json!({"browserType": browser, "browserVersion": version, "platform": platform, "locale": "en"}),
                 "{ua}"
             );
         }
-        assert_eq!(user_context(None, None)["browserType"], "unknown");
+        assert_eq!(
+            UserContext::new(None, None).to_json()["browserType"],
+            "unknown"
+        );
     }
 
     #[test]
@@ -380,16 +562,17 @@ mod tests {
         }))
         .expect("hints");
         assert_eq!(
-            user_context(None, Some(&hints)),
+            UserContext::new(None, Some(&hints)).to_json(),
             json!({"browserType": "chrome", "browserVersion": 99, "platform": "mac", "locale": "en"})
         );
     }
 
     #[test]
     fn urls_split_by_the_public_suffix_list() {
-        let page = url_context(Some(
+        let page = UrlContext::new(Some(
             "https://www.a.b.c.d.foo.com/help?Language=Javascript&fiz=buzz#bar",
-        ));
+        ))
+        .to_json();
         assert_eq!(
             (
                 page["domain"].as_str(),
@@ -410,7 +593,7 @@ mod tests {
                 Some("bar")
             )
         );
-        let kyoto = url_context(Some("https://www.town.ide.kyoto.jp:8080/About"));
+        let kyoto = UrlContext::new(Some("https://www.town.ide.kyoto.jp:8080/About")).to_json();
         assert_eq!(
             (
                 kyoto["domain"].as_str(),
@@ -419,9 +602,10 @@ mod tests {
             ),
             (Some("town.ide.kyoto.jp"), Some(""), Some("ide.kyoto.jp"))
         );
-        let beanstalk = url_context(Some(
+        let beanstalk = UrlContext::new(Some(
             "https://test.wayne-enterprises.us-east-1.elasticbeanstalk.com",
-        ));
+        ))
+        .to_json();
         assert_eq!(
             beanstalk["domain"],
             "wayne-enterprises.us-east-1.elasticbeanstalk.com"
@@ -431,7 +615,7 @@ mod tests {
             "us-east-1.elasticbeanstalk.com"
         );
         assert_eq!(beanstalk["subdomain"], "test");
-        let local = url_context(Some("http://local-target-test/"));
+        let local = UrlContext::new(Some("http://local-target-test/")).to_json();
         assert_eq!(
             (
                 local["domain"].as_str(),
@@ -440,10 +624,10 @@ mod tests {
             ),
             (Some("local-target-test"), Some(""), Some(""))
         );
-        assert_eq!(url_context(Some("not a url"))["domain"], "");
-        assert_eq!(url_context(None)["url"], "");
+        assert_eq!(UrlContext::new(Some("not a url")).to_json()["domain"], "");
+        assert_eq!(UrlContext::new(None).to_json()["url"], "");
         assert_eq!(
-            url_context(Some("http://127.0.0.1:8080/x"))["domain"],
+            UrlContext::new(Some("http://127.0.0.1:8080/x")).to_json()["domain"],
             "127.0.0.1"
         );
     }
@@ -471,10 +655,11 @@ mod tests {
     #[test]
     fn timing_is_utc_with_monday_as_one() {
         let now: DateTime<Utc> = "2020-03-25T00:00:00Z".parse().expect("a time");
-        let context = decisioning_context(
+        let context = RequestContext::new(
             &serde_json::from_value(json!({"channel": "web"})).expect("context"),
             now,
-        );
+        )
+        .to_json(None);
         assert_eq!(context["current_timestamp"], 1_585_094_400_000_i64);
         assert_eq!(context["current_time"], "0000");
         assert_eq!(context["current_day"], 3);

@@ -2,7 +2,7 @@
 //! and what the response, notifications and trace look like. Mirrors the decisions of the
 //! other Target SDKs; the conformance suite is the judge.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::allocation::{allocation, visitor_key};
 use super::artifact::{Artifact, Rule, js_key};
-use super::context::{decisioning_context, mbox_context, url_context};
+use super::context::{RequestContext, UrlContext, mbox_context};
 use super::rules::{self, Data, Val, walk};
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxResponse, Metric, MetricType,
@@ -167,7 +167,7 @@ struct Detail<'r> {
     json: OnceCell<Value>,
     source: &'r dyn erased::ToJson,
     /// `page` (and `referring`) from the item's own address, when it has one.
-    page: OnceCell<Option<Value>>,
+    page: OnceCell<Option<UrlContext>>,
     /// `mbox.*` from the item's parameters.
     mbox: OnceCell<Value>,
     /// The page load: results lose their name, index and trace.
@@ -187,11 +187,11 @@ mod erased {
 }
 
 impl Detail<'_> {
-    fn page(&self) -> Option<&Value> {
+    fn page(&self) -> Option<&UrlContext> {
         self.page
             .get_or_init(|| {
                 self.address
-                    .map(|address| url_context(address.url.as_deref()))
+                    .map(|address| UrlContext::new(address.url.as_deref()))
             })
             .as_ref()
     }
@@ -214,24 +214,42 @@ impl Detail<'_> {
 }
 
 /// The values rules read: the request context, with the item's page, parameters and the
-/// visitor's allocation for the rule's activity.
+/// visitor's allocation for the rule's activity (hashed only when a rule reads it).
 struct RuleData<'a> {
-    base: &'a Map<String, Value>,
-    page: Option<&'a Value>,
+    base: &'a RequestContext,
+    page: Option<&'a UrlContext>,
     mbox: &'a Value,
-    allocation: f64,
+    allocation: Allocation<'a>,
+}
+
+/// The visitor's allocation for one activity, computed on first use and remembered for the
+/// request.
+struct Allocation<'a> {
+    client: &'a str,
+    activity_id: &'a str,
+    visitor_key: &'a str,
+    known: &'a RefCell<HashMap<String, f64>>,
+}
+
+impl Allocation<'_> {
+    fn get(&self) -> f64 {
+        if let Some(value) = self.known.borrow().get(self.activity_id) {
+            return *value;
+        }
+        let value = allocation(self.client, self.activity_id, self.visitor_key);
+        self.known
+            .borrow_mut()
+            .insert(self.activity_id.to_owned(), value);
+        value
+    }
 }
 
 impl Data for RuleData<'_> {
     fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
-        let (first, rest) = path.split_first()?;
-        match first.as_str() {
-            "allocation" if rest.is_empty() => Some(Val::Num(self.allocation)),
-            "mbox" => walk(self.mbox, rest).map(Val::from_json),
-            "page" | "referring" if self.page.is_some() => {
-                walk(self.page?, rest).map(Val::from_json)
-            }
-            key => walk(self.base.get(key)?, rest).map(Val::from_json),
+        match path.split_first()? {
+            (first, []) if first == "allocation" => Some(Val::Num(self.allocation.get())),
+            (first, rest) if first == "mbox" => walk(self.mbox, rest).map(Val::from_json),
+            _ => self.base.lookup(path, self.page),
         }
     }
 }
@@ -239,13 +257,9 @@ impl Data for RuleData<'_> {
 impl RuleData<'_> {
     /// The whole rule context as JSON, as traces show it.
     fn to_json(&self) -> Value {
-        let mut map = self.base.clone();
-        if let Some(page) = self.page {
-            map.insert("page".to_owned(), page.clone());
-            map.insert("referring".to_owned(), page.clone());
-        }
+        let mut map = self.base.to_json(self.page);
         map.insert("mbox".to_owned(), self.mbox.clone());
-        map.insert("allocation".to_owned(), json!(self.allocation));
+        map.insert("allocation".to_owned(), json!(self.allocation.get()));
         Value::Object(map)
     }
 }
@@ -279,12 +293,12 @@ struct Target {
 
 struct Decider<'a> {
     input: &'a DecideInput<'a>,
-    context: Map<String, Value>,
+    context: RequestContext,
     visitor_key: String,
     property_token: Option<&'a str>,
     base_tokens: Map<String, Value>,
     tracing: bool,
-    allocations: HashMap<&'a str, f64>,
+    allocations: RefCell<HashMap<String, f64>>,
     notifications: Vec<Notification>,
     notified: HashSet<String>,
     timestamp: i64,
@@ -293,7 +307,7 @@ struct Decider<'a> {
 /// Decides `input.request` on-device.
 pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
     let request = input.request;
-    let context = decisioning_context(&request.context, input.now);
+    let context = RequestContext::new(&request.context, input.now);
     let mut decider = Decider {
         base_tokens: base_response_tokens(input.artifact, &context),
         context,
@@ -304,7 +318,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
             .map(|p| p.token.as_str())
             .filter(|t| !t.is_empty()),
         tracing: request.trace.is_some(),
-        allocations: HashMap::new(),
+        allocations: RefCell::new(HashMap::new()),
         notifications: Vec::new(),
         notified: HashSet::new(),
         timestamp: input.now.timestamp_millis(),
@@ -430,10 +444,9 @@ fn detail<'r>(
 }
 
 /// `activity.decisioningMethod` and the geo tokens the artifact asks for.
-fn base_response_tokens(artifact: &Artifact, context: &Map<String, Value>) -> Map<String, Value> {
+fn base_response_tokens(artifact: &Artifact, context: &RequestContext) -> Map<String, Value> {
     let mut tokens = Map::new();
     tokens.insert("activity.decisioningMethod".to_owned(), json!("on-device"));
-    let geo = context.get("geo");
     for (token, key) in [
         ("geo.city", "city"),
         ("geo.country", "country"),
@@ -442,39 +455,15 @@ fn base_response_tokens(artifact: &Artifact, context: &Map<String, Value>) -> Ma
         ("geo.longitude", "longitude"),
     ] {
         if artifact.response_tokens.iter().any(|t| t == token)
-            && let Some(value) = geo.and_then(|g| g.get(key)).filter(|v| !v.is_null())
+            && let Some(value) = context.geo.value(key)
         {
-            tokens.insert(token.to_owned(), value.clone());
+            tokens.insert(token.to_owned(), value);
         }
     }
     tokens
 }
 
-/// The meta tokens a rule contributes to its options' response tokens.
-const META_TOKENS: [&str; 12] = [
-    "activity.id",
-    "activity.name",
-    "activity.type",
-    "experience.id",
-    "experience.name",
-    "location.id",
-    "location.name",
-    "location.type",
-    "offer.id",
-    "offer.name",
-    "option.id",
-    "option.name",
-];
-
 impl<'a> Decider<'a> {
-    fn allocation(&mut self, rule: &'a Rule) -> f64 {
-        let (client, key) = (self.input.client, &self.visitor_key);
-        *self
-            .allocations
-            .entry(rule.activity_id.as_str())
-            .or_insert_with(|| allocation(client, &rule.activity_id, key))
-    }
-
     /// Evaluates one rule for one item; the shaped consequence when it matches.
     fn evaluate(
         &mut self,
@@ -483,12 +472,16 @@ impl<'a> Decider<'a> {
         rule: &'a Rule,
         item: &Detail<'_>,
     ) -> Option<Shaped> {
-        let allocation = self.allocation(rule);
         let data = RuleData {
             base: &self.context,
             page: item.page(),
             mbox: item.mbox(),
-            allocation,
+            allocation: Allocation {
+                client: self.input.client,
+                activity_id: &rule.activity_id,
+                visitor_key: &self.visitor_key,
+                known: &self.allocations,
+            },
         };
         let satisfied = rules::matches(&rule.condition, &data);
         if self.tracing {
@@ -534,9 +527,15 @@ impl<'a> Decider<'a> {
                 }
             }
         }
-        let tokens = self.response_tokens(rule);
+        let mut tokens = rule.response_tokens.clone();
+        tokens.extend(self.base_tokens.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some((last, rest)) = shaped.options.split_last_mut() {
+            for option in rest {
+                option.response_tokens = Some(ResponseTokens(tokens.clone()));
+            }
+            last.response_tokens = Some(ResponseTokens(tokens));
+        }
         for option in &mut shaped.options {
-            option.response_tokens = Some(ResponseTokens(tokens.clone()));
             replace_macros(option, rule, item);
         }
         if self.tracing {
@@ -547,19 +546,6 @@ impl<'a> Decider<'a> {
             shaped.name = None;
         }
         Some(shaped)
-    }
-
-    fn response_tokens(&self, rule: &Rule) -> Map<String, Value> {
-        let mut tokens = Map::new();
-        for key in META_TOKENS {
-            if self.input.artifact.response_tokens.iter().any(|t| t == key)
-                && let Some(value) = rule.meta.get(key).filter(|v| !v.is_null())
-            {
-                tokens.insert(key.to_owned(), value.clone());
-            }
-        }
-        tokens.extend(self.base_tokens.clone());
-        tokens
     }
 
     /// A display notification for the executed options' event tokens (each token once per mbox).
@@ -729,20 +715,10 @@ impl<'a> Decider<'a> {
     }
 
     fn trace_request(&self, tracer: &mut Tracer, mode: Mode, kind: &str, item: &Detail<'_>) {
-        let page = self.context.get("page");
+        let page = &self.context.page;
         let mut request = Map::new();
-        request.insert(
-            "pageURL".to_owned(),
-            page.and_then(|p| p.get("url"))
-                .cloned()
-                .unwrap_or(Value::Null),
-        );
-        request.insert(
-            "host".to_owned(),
-            page.and_then(|p| p.get("domain"))
-                .cloned()
-                .unwrap_or(Value::Null),
-        );
+        request.insert("pageURL".to_owned(), json!(page.url()));
+        request.insert("host".to_owned(), json!(page.domain()));
         let mut described = item.json().clone();
         if let Value::Object(map) = &mut described {
             map.insert("type".to_owned(), json!(mode.as_str()));

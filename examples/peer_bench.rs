@@ -1,0 +1,281 @@
+//! The workload of `../shared/bench` (the Python and Node.js SDK benchmarks), for this SDK, with
+//! the same flags and the same JSON line, so the three run side by side through
+//! `../shared/bench/with_stub.sh` (loopback-only network namespace, stub on 127.0.0.1).
+//!
+//! ```text
+//! cargo build --release --example peer_bench
+//! ./with_stub.sh target/release/examples/peer_bench ondevice --artifact AB_SIMPLE.json --notify off --n 5000 --warmup 500
+//! ./with_stub.sh target/release/examples/peer_bench remote --conc 64 --n 2000
+//! ```
+//!
+//! One call = `get_offers` executing one mbox and prefetching the same one, with 3 parameters, a
+//! page URL, a Chrome user agent, geo fields, and a tntId rotating over 1000 visitors. Every loop
+//! is bounded by a count and `--max-seconds`. The runtime is single-threaded: one core of SDK.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use adobe_target::delivery::types::DeliveryRequest;
+use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
+use serde_json::{Value, json};
+
+const UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36";
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == &format!("--{name}"))
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: &str) -> T {
+    arg(name, default)
+        .parse()
+        .unwrap_or_else(|_| panic!("--{name} must be a number"))
+}
+
+fn tnt_ids() -> Vec<String> {
+    let base = 0x338e3c1e51f7416a8e1ccba4f81a0000_u128;
+    (0..1000).map(|i| format!("{:x}.28_0", base + i)).collect()
+}
+
+fn make_request(ids: &[String], i: usize) -> DeliveryRequest {
+    let parameters = json!({"foo": "bar", "page": "home", "n": (i % 10).to_string()});
+    let request = json!({
+        "id": {"tntId": ids[i % ids.len()]},
+        "context": {
+            "channel": "web",
+            "address": {"url": "http://local-target-test:8080/home?x=1"},
+            "userAgent": UA,
+            "geo": {"city": "SAN FRANCISCO", "stateCode": "CA", "countryCode": "US", "latitude": 37.75, "longitude": -122.4}
+        },
+        "execute": {"mboxes": [{"name": "mbox-magician", "index": 1, "parameters": parameters}]},
+        "prefetch": {"mboxes": [{"name": "mbox-magician", "index": 2, "parameters": parameters}]}
+    });
+    serde_json::from_value(request).expect("a valid request")
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    round1(kb / 1024.0)
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// (mean, p50, p99) in microseconds.
+fn latencies(mut micros: Vec<f64>) -> (f64, f64, f64) {
+    micros.sort_by(f64::total_cmp);
+    let n = micros.len().max(1);
+    let mean = micros.iter().sum::<f64>() / n as f64;
+    let at = |q: f64| {
+        micros
+            .get(((n as f64 * q) as usize).min(n - 1))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    (round1(mean), round1(at(0.5)), round1(at(0.99)))
+}
+
+async fn stub_stats(http: &reqwest::Client, port: u16) -> Value {
+    match http
+        .get(format!("http://127.0.0.1:{port}/__stats"))
+        .send()
+        .await
+    {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+async fn stub_reset(http: &reqwest::Client, port: u16) {
+    let _ = http
+        .post(format!("http://127.0.0.1:{port}/__reset"))
+        .send()
+        .await;
+}
+
+async fn ondevice(http: reqwest::Client) -> Value {
+    let artifact_file = arg("artifact", "");
+    let (n, warmup): (usize, usize) = (number("n", "5000"), number("warmup", "500"));
+    let max = Duration::from_secs_f64(number("max-seconds", "30"));
+    let port: u16 = number("stub-port", "18080");
+    let notify = arg("notify", "stub");
+    let via = arg("artifact-via", "payload");
+    let artifact: Value =
+        serde_json::from_str(&std::fs::read_to_string(&artifact_file).expect("--artifact FILE"))
+            .expect("artifact JSON");
+    let ids = tnt_ids();
+
+    let started = Instant::now();
+    let mut options = ClientOptions::new("someClientId", "someOrgId@AdobeOrg")
+        .decisioning_method(DecisioningMethod::OnDevice)
+        .polling_interval(Duration::ZERO)
+        .server_domain(format!("127.0.0.1:{port}"))
+        .secure(false)
+        .http_client(http.clone());
+    options = if via == "url" {
+        let name = std::path::Path::new(&artifact_file)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        options.artifact_location(format!("http://127.0.0.1:{port}/__artifacts/{name}"))
+    } else {
+        options.artifact_payload(artifact)
+    };
+    if notify == "off" {
+        options = options.notification_handler(|_| {});
+    }
+    let client = TargetClient::create(options).await.expect("valid options");
+    client.ready().await.expect("the artifact loads");
+    let init_ms = round1(started.elapsed().as_secs_f64() * 1000.0);
+
+    let first = client
+        .get_offers(GetOffersOptions::new(make_request(&ids, 0)))
+        .await
+        .expect("a decision");
+    let execute = first.response.execute.as_ref().expect("execute");
+    assert!(
+        !execute.mboxes[0].options.is_empty(),
+        "execute mbox got no option"
+    );
+    for i in 0..warmup {
+        client
+            .get_offers(GetOffersOptions::new(make_request(&ids, i)))
+            .await
+            .expect("a decision");
+        tokio::task::yield_now().await;
+    }
+    client.flush().await;
+    stub_reset(&http, port).await;
+
+    let mut micros = Vec::with_capacity(n);
+    let start = Instant::now();
+    for i in 0..n {
+        let request = GetOffersOptions::new(make_request(&ids, i));
+        let t0 = Instant::now();
+        client.get_offers(request).await.expect("a decision");
+        micros.push(t0.elapsed().as_secs_f64() * 1e6);
+        // Let the notification sender run between calls, as a server would between requests.
+        tokio::task::yield_now().await;
+        if start.elapsed() > max {
+            break;
+        }
+    }
+    let wall = start.elapsed().as_secs_f64();
+    client.flush().await;
+    let calls = micros.len();
+    let (mean, p50, p99) = latencies(micros);
+    let stats = stub_stats(&http, port).await;
+    client.shutdown().await;
+    json!({
+        "sdk": "rust", "mode": "on-device",
+        "artifact": std::path::Path::new(&artifact_file).file_name().and_then(|n| n.to_str()),
+        "notify": notify, "calls": calls, "init_ms": init_ms,
+        "calls_per_s": round1(calls as f64 / wall), "mbox_decisions_per_s": round1(2.0 * calls as f64 / wall),
+        "mean_us": mean, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb(), "stub_seen": stats,
+    })
+}
+
+async fn remote(http: reqwest::Client) -> Value {
+    let (n, warmup, conc): (usize, usize, usize) = (
+        number("n", "2000"),
+        number("warmup", "100"),
+        number("conc", "1"),
+    );
+    let max = Duration::from_secs_f64(number("max-seconds", "60"));
+    let port: u16 = number("stub-port", "18080");
+    let ids = Arc::new(tnt_ids());
+    let client = TargetClient::create(
+        ClientOptions::new("someClientId", "someOrgId@AdobeOrg")
+            .server_domain(format!("127.0.0.1:{port}"))
+            .secure(false)
+            .http_client(http.clone()),
+    )
+    .await
+    .expect("valid options");
+    let first = client
+        .get_offers(GetOffersOptions::new(make_request(&ids, 0)))
+        .await
+        .expect("a 200");
+    assert_eq!(first.status, 200);
+    for i in 0..warmup {
+        client
+            .get_offers(GetOffersOptions::new(make_request(&ids, i)))
+            .await
+            .expect("a 200");
+    }
+    stub_reset(&http, port).await;
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..conc)
+        .map(|_| {
+            let (client, next, errors, ids) =
+                (client.clone(), next.clone(), errors.clone(), ids.clone());
+            tokio::spawn(async move {
+                let mut micros = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || start.elapsed() > max {
+                        return micros;
+                    }
+                    let t0 = Instant::now();
+                    match client
+                        .get_offers(GetOffersOptions::new(make_request(&ids, i)))
+                        .await
+                    {
+                        Ok(_) => micros.push(t0.elapsed().as_secs_f64() * 1e6),
+                        Err(_) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut micros = Vec::new();
+    for worker in workers {
+        micros.extend(worker.await.expect("the worker ran"));
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let requests = micros.len();
+    let (mean, p50, p99) = latencies(micros);
+    json!({
+        "sdk": "rust", "mode": "remote", "in_flight": conc, "requests": requests,
+        "errors": errors.load(Ordering::Relaxed), "req_per_s": round1(requests as f64 / wall),
+        "mean_us": mean, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb(),
+        "stub_seen": stub_stats(&http, port).await,
+    })
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client");
+    let line = match std::env::args().nth(1).as_deref() {
+        Some("ondevice") => runtime.block_on(ondevice(http)),
+        Some("remote") => runtime.block_on(remote(http)),
+        _ => {
+            eprintln!("usage: peer_bench ondevice|remote [flags of ../shared/bench]");
+            std::process::exit(2);
+        }
+    };
+    println!("{line}");
+}
