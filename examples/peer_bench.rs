@@ -16,7 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use adobe_target::delivery::types::DeliveryRequest;
+use adobe_target::delivery::types::{
+    Address, ChannelType, Context, DeliveryRequest, ExecuteRequest, Geo, MboxRequest, Parameters,
+    PrefetchRequest, VisitorId,
+};
 use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
 use serde_json::{Value, json};
 
@@ -41,20 +44,58 @@ fn tnt_ids() -> Vec<String> {
     (0..1000).map(|i| format!("{:x}.28_0", base + i)).collect()
 }
 
+/// The request, built with the typed models as a Rust service builds it.
 fn make_request(ids: &[String], i: usize) -> DeliveryRequest {
-    let parameters = json!({"foo": "bar", "page": "home", "n": (i % 10).to_string()});
-    let request = json!({
-        "id": {"tntId": ids[i % ids.len()]},
-        "context": {
-            "channel": "web",
-            "address": {"url": "http://local-target-test:8080/home?x=1"},
-            "userAgent": UA,
-            "geo": {"city": "SAN FRANCISCO", "stateCode": "CA", "countryCode": "US", "latitude": 37.75, "longitude": -122.4}
-        },
-        "execute": {"mboxes": [{"name": "mbox-magician", "index": 1, "parameters": parameters}]},
-        "prefetch": {"mboxes": [{"name": "mbox-magician", "index": 2, "parameters": parameters}]}
-    });
-    serde_json::from_value(request).expect("a valid request")
+    let parameters = Parameters(
+        [
+            ("foo", "bar".to_owned()),
+            ("page", "home".to_owned()),
+            ("n", (i % 10).to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v)))
+        .collect(),
+    );
+    let mbox = |index: i32| MboxRequest {
+        index: Some(index),
+        name: "mbox-magician".to_owned(),
+        parameters: Some(parameters.clone()),
+        address: None,
+        order: None,
+        product: None,
+        profile_parameters: None,
+    };
+    let context = Context::builder()
+        .channel(ChannelType::Web)
+        .address(Address {
+            url: Some("http://local-target-test:8080/home?x=1".to_owned()),
+            referring_url: None,
+        })
+        .user_agent(UA.to_owned())
+        .geo(Geo {
+            city: Some("SAN FRANCISCO".to_owned()),
+            state_code: Some("CA".to_owned()),
+            country_code: Some("US".to_owned()),
+            latitude: Some(37.75),
+            longitude: Some(-122.4),
+            ..Geo::default()
+        });
+    DeliveryRequest::builder()
+        .id(VisitorId {
+            tnt_id: Some(ids[i % ids.len()].clone()),
+            ..VisitorId::default()
+        })
+        .context(context)
+        .execute(ExecuteRequest {
+            mboxes: vec![mbox(1)],
+            page_load: None,
+        })
+        .prefetch(PrefetchRequest {
+            mboxes: vec![mbox(2)],
+            ..PrefetchRequest::default()
+        })
+        .try_into()
+        .expect("a complete request")
 }
 
 fn peak_rss_mb() -> f64 {

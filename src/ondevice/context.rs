@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
-use super::rules::Val;
+use super::rules::{Val, walk};
 use crate::delivery::types::{ClientHints, Context, Geo, Parameters};
 
 /// The whole-request part of the rule context.
@@ -439,9 +439,89 @@ fn split_host(host: &str) -> (String, String, String) {
     (subdomain.to_owned(), domain.to_owned(), suffix.to_owned())
 }
 
-/// `mbox.*`: the parameters, with `_lc` copies of string values; dotted names such as
+/// `mbox.*`: an item's parameters, read in place. `mbox.name` is the parameter `name`,
+/// `mbox.favorite.color` the parameter `favorite.color`, and `*_lc` the lower-cased string value.
+pub(crate) struct MboxContext<'r> {
+    parameters: Option<&'r Parameters>,
+    /// (name, value, lower-cased value where it differs) of the directly reachable parameters.
+    direct: Vec<(&'r str, &'r Value, Option<String>)>,
+    /// Whether some path can only be answered from the JSON form: dotted names (their object
+    /// levels) or names ending in `_lc`.
+    nested: bool,
+    json: std::cell::OnceCell<Value>,
+}
+
+impl<'r> MboxContext<'r> {
+    pub(crate) fn new(parameters: Option<&'r Parameters>) -> Self {
+        let direct = parameters
+            .into_iter()
+            .flat_map(|p| p.0.iter())
+            .filter(|(key, _)| !key.contains('.') || key.split('.').all(|s| !s.is_empty()))
+            .map(|(key, value)| {
+                let lower = value
+                    .as_str()
+                    .filter(|s| s.chars().any(char::is_uppercase))
+                    .map(str::to_lowercase);
+                (key.as_str(), value, lower)
+            })
+            .collect();
+        let nested =
+            parameters.is_some_and(|p| p.0.keys().any(|k| k.contains('.') || k.ends_with("_lc")));
+        Self {
+            parameters,
+            direct,
+            nested,
+            json: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
+        if let Some((last, parents)) = path.split_last() {
+            let (leaf, lower) = match last.strip_suffix("_lc") {
+                Some(leaf) => (leaf, true),
+                None => (last.as_str(), false),
+            };
+            let wanted = parents
+                .iter()
+                .map(String::as_str)
+                .chain(std::iter::once(leaf));
+            let named = |key: &str| {
+                if parents.is_empty() {
+                    key == leaf
+                } else {
+                    key.split('.').eq(wanted.clone())
+                }
+            };
+            if let Some((_, value, lowered)) = self
+                .direct
+                .iter()
+                .find(|(key, value, _)| named(key) && (!lower || value.is_string()))
+            {
+                return Some(match (lower, value) {
+                    (true, Value::String(text)) => {
+                        Val::Str(Cow::Borrowed(lowered.as_deref().unwrap_or(text)))
+                    }
+                    _ => Val::from_json(value),
+                });
+            }
+        }
+        // Object levels of dotted names, names that really end in `_lc`, the whole object.
+        if self.nested || path.is_empty() {
+            walk(self.json(), path).map(Val::from_json)
+        } else {
+            None
+        }
+    }
+
+    /// The parameters as the nested JSON object rules see (and traces show).
+    pub(crate) fn json(&self) -> &Value {
+        self.json.get_or_init(|| mbox_context(self.parameters))
+    }
+}
+
+/// `mbox.*` as JSON: the parameters, with `_lc` copies of string values; dotted names such as
 /// `favorite.color` become nested objects (`mbox.favorite.color`) unless a segment is empty.
-pub(crate) fn mbox_context(parameters: Option<&Parameters>) -> Value {
+fn mbox_context(parameters: Option<&Parameters>) -> Value {
     let mut root = Map::new();
     let Some(parameters) = parameters else {
         return Value::Object(root);
@@ -650,6 +730,50 @@ mod tests {
                 "one": 1, "kitty": "MeoW", "kitty_lc": "meow"
             })
         );
+    }
+
+    #[test]
+    fn mbox_lookups_read_parameters_in_place_with_the_same_meaning_as_the_json() {
+        let parameters: Parameters = serde_json::from_value(json!({
+            "favorite.pizza": "PINEAPPLE", "ignore..notation": true, "kitty": "MeoW", "one": 1, "plain_lc": "as named"
+        }))
+        .expect("parameters");
+        let mbox = MboxContext::new(Some(&parameters));
+        let get = |path: &str| {
+            let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+            mbox.lookup(&path).map(|v| v.to_json())
+        };
+        assert_eq!(get("favorite.pizza"), Some(json!("PINEAPPLE")));
+        assert_eq!(get("favorite.pizza_lc"), Some(json!("pineapple")));
+        assert_eq!(
+            get("favorite"),
+            Some(json!({"pizza": "PINEAPPLE", "pizza_lc": "pineapple"}))
+        );
+        assert_eq!(get("kitty_lc"), Some(json!("meow")));
+        assert_eq!(get("one"), Some(json!(1)));
+        assert_eq!(get("one_lc"), None, "numbers have no lower-case copy");
+        assert_eq!(get("plain_lc"), Some(json!("as named")));
+        assert_eq!(
+            get("ignore..notation"),
+            None,
+            "unreachable through a dotted path, as in json-logic-js"
+        );
+        assert_eq!(get("missing"), None);
+        // Every path answers as the JSON form does.
+        for path in [
+            "favorite.pizza",
+            "favorite.pizza_lc",
+            "favorite",
+            "kitty_lc",
+            "one",
+            "one_lc",
+            "plain_lc",
+            "ignore..notation",
+            "missing",
+        ] {
+            let split: Vec<String> = path.split('.').map(str::to_owned).collect();
+            assert_eq!(get(path), walk(mbox.json(), &split).cloned(), "{path}");
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::allocation::{allocation, visitor_key};
 use super::artifact::{Artifact, Rule, js_key};
-use super::context::{RequestContext, UrlContext, mbox_context};
-use super::rules::{self, Data, Val, walk};
+use super::context::{MboxContext, RequestContext, UrlContext};
+use super::rules::{self, Data, Val};
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxResponse, Metric, MetricType,
     Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse, Parameters,
@@ -169,7 +169,7 @@ struct Detail<'r> {
     /// `page` (and `referring`) from the item's own address, when it has one.
     page: OnceCell<Option<UrlContext>>,
     /// `mbox.*` from the item's parameters.
-    mbox: OnceCell<Value>,
+    mbox: OnceCell<MboxContext<'r>>,
     /// The page load: results lose their name, index and trace.
     page_load: bool,
 }
@@ -186,7 +186,7 @@ mod erased {
     }
 }
 
-impl Detail<'_> {
+impl<'r> Detail<'r> {
     fn page(&self) -> Option<&UrlContext> {
         self.page
             .get_or_init(|| {
@@ -196,8 +196,8 @@ impl Detail<'_> {
             .as_ref()
     }
 
-    fn mbox(&self) -> &Value {
-        self.mbox.get_or_init(|| mbox_context(self.parameters))
+    fn mbox(&self) -> &MboxContext<'r> {
+        self.mbox.get_or_init(|| MboxContext::new(self.parameters))
     }
 
     fn json(&self) -> &Value {
@@ -218,7 +218,7 @@ impl Detail<'_> {
 struct RuleData<'a> {
     base: &'a RequestContext,
     page: Option<&'a UrlContext>,
-    mbox: &'a Value,
+    mbox: &'a MboxContext<'a>,
     allocation: Allocation<'a>,
 }
 
@@ -248,7 +248,7 @@ impl Data for RuleData<'_> {
     fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
         match path.split_first()? {
             (first, []) if first == "allocation" => Some(Val::Num(self.allocation.get())),
-            (first, rest) if first == "mbox" => walk(self.mbox, rest).map(Val::from_json),
+            (first, rest) if first == "mbox" => self.mbox.lookup(rest),
             _ => self.base.lookup(path, self.page),
         }
     }
@@ -258,7 +258,7 @@ impl RuleData<'_> {
     /// The whole rule context as JSON, as traces show it.
     fn to_json(&self) -> Value {
         let mut map = self.base.to_json(self.page);
-        map.insert("mbox".to_owned(), self.mbox.clone());
+        map.insert("mbox".to_owned(), self.mbox.json().clone());
         map.insert("allocation".to_owned(), json!(self.allocation.get()));
         Value::Object(map)
     }

@@ -615,8 +615,17 @@ fn apply<'a>(op: Op, args: &'a [Expr], scope: &Scope<'_, 'a>, root: &'a dyn Data
             iterate(op, args, scope, root)
         }
         _ => {
-            let values: Vec<Val<'a>> = args.iter().map(|e| eval(e, scope, root)).collect();
-            strict_op(op, values, scope, root)
+            // Most operations take at most three arguments: keep them off the heap.
+            if args.len() <= 3 {
+                let mut values = [Val::Null, Val::Null, Val::Null];
+                for (slot, expr) in values.iter_mut().zip(args) {
+                    *slot = eval(expr, scope, root);
+                }
+                strict_op(op, &values[..args.len()], scope, root)
+            } else {
+                let values: Vec<Val<'a>> = args.iter().map(|e| eval(e, scope, root)).collect();
+                strict_op(op, &values, scope, root)
+            }
         }
     }
 }
@@ -660,33 +669,30 @@ fn iterate<'a>(op: Op, args: &'a [Expr], scope: &Scope<'_, 'a>, root: &'a dyn Da
     }
 }
 
-fn strict_op<'a>(
-    op: Op,
-    values: Vec<Val<'a>>,
-    scope: &Scope<'_, 'a>,
-    root: &'a dyn Data,
-) -> Val<'a> {
-    let get = |i: usize| values.get(i).cloned().unwrap_or(Val::Null);
-    let n = |i: usize| to_number(&get(i));
+const NULL: Val<'static> = Val::Null;
+
+fn strict_op<'a>(op: Op, values: &[Val<'a>], scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a> {
+    let get = |i: usize| values.get(i).unwrap_or(&NULL);
+    let n = |i: usize| to_number(get(i));
     match op {
-        Op::Eq => Val::Bool(loose_eq(&get(0), &get(1))),
-        Op::NotEq => Val::Bool(!loose_eq(&get(0), &get(1))),
-        Op::StrictEq => Val::Bool(strict_eq(&get(0), &get(1))),
-        Op::StrictNotEq => Val::Bool(!strict_eq(&get(0), &get(1))),
-        Op::Gt => Val::Bool(lt(&get(1), &get(0))),
-        Op::Ge => Val::Bool(le(&get(1), &get(0))),
+        Op::Eq => Val::Bool(loose_eq(get(0), get(1))),
+        Op::NotEq => Val::Bool(!loose_eq(get(0), get(1))),
+        Op::StrictEq => Val::Bool(strict_eq(get(0), get(1))),
+        Op::StrictNotEq => Val::Bool(!strict_eq(get(0), get(1))),
+        Op::Gt => Val::Bool(lt(get(1), get(0))),
+        Op::Ge => Val::Bool(le(get(1), get(0))),
         Op::Lt => Val::Bool(if values.len() > 2 {
-            lt(&get(0), &get(1)) && lt(&get(1), &get(2))
+            lt(get(0), get(1)) && lt(get(1), get(2))
         } else {
-            lt(&get(0), &get(1))
+            lt(get(0), get(1))
         }),
         Op::Le => Val::Bool(if values.len() > 2 {
-            le(&get(0), &get(1)) && le(&get(1), &get(2))
+            le(get(0), get(1)) && le(get(1), get(2))
         } else {
-            le(&get(0), &get(1))
+            le(get(0), get(1))
         }),
-        Op::Not => Val::Bool(!truthy(&get(0))),
-        Op::NotNot => Val::Bool(truthy(&get(0))),
+        Op::Not => Val::Bool(!truthy(get(0))),
+        Op::NotNot => Val::Bool(truthy(get(0))),
         Op::In => {
             let needle = get(0);
             match get(1) {
@@ -700,12 +706,12 @@ fn strict_op<'a>(
                 _ => Val::Bool(false),
             }
         }
-        Op::Cat => Val::Str(Cow::Owned(join(&Val::List(values), ""))),
+        Op::Cat => Val::Str(Cow::Owned(join(&Val::List(values.to_vec()), ""))),
         Op::Substr => substr(&get(0), values.get(1), values.get(2)),
         Op::Add => Val::Num(values.iter().map(parse_float).sum()),
         Op::Mul => match values.len() {
             0 => Val::Null,
-            1 => get(0),
+            1 => get(0).clone(),
             _ => Val::Num(values.iter().map(parse_float).product()),
         },
         Op::Sub => {
@@ -738,11 +744,11 @@ fn strict_op<'a>(
         ),
         Op::Merge => Val::List(
             values
-                .into_iter()
+                .iter()
                 .flat_map(|v| v.items().unwrap_or_else(|| vec![v.clone()]))
                 .collect(),
         ),
-        Op::Missing => Val::List(missing(&values, scope, root)),
+        Op::Missing => Val::List(missing(values, scope, root)),
         Op::MissingSome => {
             let need = n(0);
             let options = get(1).items().unwrap_or_default();
@@ -753,7 +759,7 @@ fn strict_op<'a>(
                 Val::List(missing)
             }
         }
-        Op::Log => get(0),
+        Op::Log => get(0).clone(),
         Op::And
         | Op::Or
         | Op::If
