@@ -696,18 +696,18 @@ fn strict_op<'a>(op: Op, values: &[Val<'a>], scope: &Scope<'_, 'a>, root: &'a dy
         Op::In => {
             let needle = get(0);
             match get(1) {
-                Val::Str(haystack) => Val::Bool(haystack.contains(js_string(&needle).as_str())),
+                Val::Str(haystack) => Val::Bool(haystack.contains(js_string(needle).as_str())),
                 list if list.is_array() => Val::Bool(
                     list.items()
                         .unwrap_or_default()
                         .iter()
-                        .any(|item| strict_eq(item, &needle)),
+                        .any(|item| strict_eq(item, needle)),
                 ),
                 _ => Val::Bool(false),
             }
         }
         Op::Cat => Val::Str(Cow::Owned(join(&Val::List(values.to_vec()), ""))),
-        Op::Substr => substr(&get(0), values.get(1), values.get(2)),
+        Op::Substr => substr(get(0), values.get(1), values.get(2)),
         Op::Add => Val::Num(values.iter().map(parse_float).sum()),
         Op::Mul => match values.len() {
             0 => Val::Null,
