@@ -153,47 +153,39 @@ impl TargetClient {
             .engine
             .as_ref()
             .and_then(|e| e.current.borrow().clone());
-        match (method, loaded, &self.inner.engine) {
+        let route = match (method, loaded, &self.inner.engine) {
             (DecisioningMethod::ServerSide, loaded, _) => {
-                let meta = remote_meta(loaded.as_deref(), &request);
-                transport
-                    .execute("get_offers", &options, request, meta)
-                    .await
+                Route::Remote(remote_meta(loaded.as_deref(), &request))
             }
             (DecisioningMethod::OnDevice, Some(loaded), Some(engine)) => {
-                local::get_offers(
+                Route::Local(loaded, engine)
+            }
+            (DecisioningMethod::OnDevice, _, _) => return Err(Error::EngineNotReady),
+            (DecisioningMethod::Hybrid, Some(loaded), Some(engine)) => {
+                if remote_dependency(&loaded.artifact, &request).needed() {
+                    Route::Remote(remote_meta(Some(&loaded), &request))
+                } else {
+                    Route::Local(loaded, engine)
+                }
+            }
+            (DecisioningMethod::Hybrid, _, _) => Route::Remote(ResponseMeta::server_side()),
+        };
+        // Boxed: each path's state is large, and only one of them runs.
+        match route {
+            Route::Remote(meta) => {
+                Box::pin(transport.execute("get_offers", &options, request, meta)).await
+            }
+            Route::Local(loaded, engine) => {
+                let cdn = engine.cdn.as_ref();
+                Box::pin(local::get_offers(
                     transport,
-                    engine.cdn.as_ref(),
+                    cdn,
                     &engine.notifier,
                     loaded,
                     &options,
                     request,
-                )
+                ))
                 .await
-            }
-            (DecisioningMethod::OnDevice, _, _) => Err(Error::EngineNotReady),
-            (DecisioningMethod::Hybrid, Some(loaded), Some(engine)) => {
-                if remote_dependency(&loaded.artifact, &request).needed() {
-                    let meta = remote_meta(Some(&loaded), &request);
-                    transport
-                        .execute("get_offers", &options, request, meta)
-                        .await
-                } else {
-                    local::get_offers(
-                        transport,
-                        engine.cdn.as_ref(),
-                        &engine.notifier,
-                        loaded,
-                        &options,
-                        request,
-                    )
-                    .await
-                }
-            }
-            (DecisioningMethod::Hybrid, _, _) => {
-                transport
-                    .execute("get_offers", &options, request, ResponseMeta::server_side())
-                    .await
             }
         }
     }
@@ -296,6 +288,14 @@ fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
         stop,
         poller: std::sync::Mutex::new(Some(poller)),
     })
+}
+
+/// Where a `get_offers` call is decided.
+enum Route<'a> {
+    /// By the Edge; the meta says which items needed it.
+    Remote(ResponseMeta),
+    /// On-device, with this artifact.
+    Local(Arc<Loaded>, &'a Engine),
 }
 
 /// How a call the server answers was decided; with an artifact, which items needed the server.

@@ -138,3 +138,16 @@ async fn the_client_is_send_sync_clone_and_works_from_spawned_tasks() {
         assert!(result.is_ok());
     }
 }
+
+#[tokio::test]
+async fn a_call_in_flight_holds_little_memory() {
+    // Thousands of calls may wait at once; each one's state is this future.
+    let stub = Stub::start().await;
+    let client = TargetClient::create(options(&stub))
+        .await
+        .expect("valid options");
+    let call = client.get_offers(calls(1).remove(0));
+    let size = std::mem::size_of_val(&call);
+    assert!(size < 8 * 1024, "a get_offers future takes {size} bytes");
+    drop(call);
+}
