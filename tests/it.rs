@@ -14,5 +14,6 @@ mod options_validation;
 mod request_payloads;
 mod response_payloads;
 mod roundtrip;
+mod server_e2e;
 mod stub;
 mod support;
