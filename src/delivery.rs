@@ -3,7 +3,7 @@
 //! [`types`] holds every request and response model (each with a `builder()`), [`Client`] the raw
 //! `execute` call, and [`send`] runs that call with the two fixes the spec cannot express: a `204
 //! No Content` (the answer to a beacon request) is a success with no body, and every failure is
-//! a typed [`Error`](crate::Error). The `TargetClient` facade fills in and shapes requests for you;
+//! a typed [`crate::Error`]. The [`crate::TargetClient`] facade fills in and shapes requests for you;
 //! use this module directly when you need the wire as it is.
 //!
 //! ```
