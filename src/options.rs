@@ -196,6 +196,27 @@ impl ClientOptions {
         self
     }
 
+    /// A rules artifact file to load (and, with polling, to reload when it changes).
+    ///
+    /// ```
+    /// use adobe_target::{ClientOptions, DecisioningMethod};
+    /// let options = ClientOptions::new("acmeclient", "org@AdobeOrg")
+    ///     .decisioning_method(DecisioningMethod::OnDevice)
+    ///     .artifact_file("/etc/target/rules.json")?;
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
+    pub fn artifact_file(self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let absolute = std::path::absolute(path).map_err(Error::Io)?;
+        let url = url::Url::from_file_path(&absolute).map_err(|()| {
+            invalid(
+                "artifact_location",
+                format!("{} is not a usable file path", path.display()),
+            )
+        })?;
+        Ok(self.artifact_location(url.to_string()))
+    }
+
     /// A rules artifact to start from, so no first download is needed.
     pub fn artifact_payload(mut self, artifact: Value) -> Self {
         self.artifact_payload = Some(Arc::new(artifact));
@@ -473,8 +494,11 @@ impl ClientOptions {
             let url = url::Url::parse(location).map_err(|e| {
                 invalid("artifact_location", format!("must be an absolute URL: {e}"))
             })?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(invalid("artifact_location", "must be an http or https URL"));
+            if !matches!(url.scheme(), "http" | "https" | "file") {
+                return Err(invalid(
+                    "artifact_location",
+                    "must be an http, https or file URL",
+                ));
             }
         }
         if let Some(payload) = &self.artifact_payload

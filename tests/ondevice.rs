@@ -70,6 +70,13 @@ fn options(cdn: &CdnStub, delivery: &Stub, method: DecisioningMethod) -> ClientO
         .telemetry_enabled(false)
 }
 
+/// `ready()`, bounded: a test never hangs on an artifact that does not load.
+async fn ready(client: &TargetClient) -> adobe_target::Result<()> {
+    tokio::time::timeout(Duration::from_secs(30), client.ready())
+        .await
+        .expect("ready within 30 s")
+}
+
 fn variant(out: &adobe_target::TargetResponse) -> Option<String> {
     let mbox = out.response.execute.as_ref()?.mboxes.first()?;
     mbox.options
@@ -107,7 +114,7 @@ async fn decides_on_device_without_calling_the_edge() {
     let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::OnDevice))
         .await
         .expect("valid options");
-    client.ready().await.expect("the artifact loads");
+    ready(&client).await.expect("the artifact loads");
     let out = client
         .get_offers(GetOffersOptions::new(request(&["local-offer"])))
         .await
@@ -159,7 +166,7 @@ async fn polling_uses_the_etag_and_picks_up_a_new_artifact() {
     .expect("valid options");
     let mut events = client.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    client.ready().await.expect("the artifact loads");
+    ready(&client).await.expect("the artifact loads");
     // Unchanged artifact: the CDN answers 304 and the client keeps what it has.
     while cdn.not_modified() == 0 {
         assert!(
@@ -271,7 +278,7 @@ async fn hybrid_decides_locally_when_it_can_and_remotely_otherwise() {
     let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::Hybrid))
         .await
         .expect("valid options");
-    client.ready().await.expect("ready");
+    ready(&client).await.expect("ready");
 
     let local = client
         .get_offers(GetOffersOptions::new(request(&["local-offer"])))
@@ -550,7 +557,7 @@ async fn events_reach_callbacks_and_subscribers() {
     )
     .await
     .expect("valid options");
-    client.ready().await.expect("ready");
+    ready(&client).await.expect("ready");
     let names = seen.lock().expect("lock").clone();
     assert_eq!(
         names,
@@ -561,4 +568,53 @@ async fn events_reach_callbacks_and_subscribers() {
         ]
     );
     client.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_artifact_file_loads_and_reloads_when_it_changes() {
+    let delivery = Stub::start().await;
+    let dir = std::env::temp_dir().join(format!("adobe-target-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let path = dir.join("rules.json");
+    std::fs::write(&path, artifact("A").to_string()).expect("write");
+    let client = TargetClient::create(
+        ClientOptions::new("acmeclient", "org@AdobeOrg")
+            .decisioning_method(DecisioningMethod::OnDevice)
+            .artifact_file(&path)
+            .expect("a file path")
+            .polling_interval(Duration::from_secs(1))
+            .server_domain(delivery.domain())
+            .secure(false)
+            .http_client(Stub::direct_client()),
+    )
+    .await
+    .expect("valid options");
+    ready(&client).await.expect("the file loads");
+    let out = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(variant(&out).as_deref(), Some("A"));
+
+    // A different size guarantees a different tag even on coarse file-system clocks.
+    let mut changed = artifact("B-changed");
+    changed["meta"]["revision"] = json!(2);
+    std::fs::write(&path, changed.to_string()).expect("rewrite");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = client
+            .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+            .await
+            .expect("a decision");
+        if variant(&out).as_deref() == Some("B-changed") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the changed file is picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

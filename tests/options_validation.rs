@@ -66,7 +66,7 @@ async fn each_invalid_typed_option_is_named() {
         (
             base().artifact_location("ftp://x.example.com/rules.json"),
             "artifact_location",
-            "http or https",
+            "http, https or file URL",
         ),
         (
             base().artifact_payload(json!([1, 2])),
