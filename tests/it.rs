@@ -8,6 +8,7 @@ mod client_concurrency;
 mod client_outcomes;
 mod client_requests;
 mod decide_cli;
+mod faults;
 mod generated_surface;
 mod ondevice;
 mod options_validation;

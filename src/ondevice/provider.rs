@@ -174,9 +174,13 @@ impl Provider {
         if self.current.borrow().is_none() {
             let mut delays = backoff(Duration::from_secs(30));
             loop {
-                match self.download(cdn.as_ref(), &mut etag).await {
-                    Ok(_) => break,
-                    Err(error) => self.failed(&error),
+                match self
+                    .download_unless_stopped(cdn.as_ref(), &mut etag, &mut shutdown)
+                    .await
+                {
+                    None => return,
+                    Some(Ok(_)) => break,
+                    Some(Err(error)) => self.failed(&error),
                 }
                 let delay = delays.next().unwrap_or(Duration::from_secs(30));
                 if stopped(&mut shutdown, delay).await {
@@ -194,14 +198,31 @@ impl Provider {
             }
             let mut delays = backoff(interval.min(Duration::from_secs(30)));
             for attempt in 0..3 {
-                match self.download(cdn.as_ref(), &mut etag).await {
-                    Ok(_) => break,
-                    Err(error) => self.failed(&error),
+                match self
+                    .download_unless_stopped(cdn.as_ref(), &mut etag, &mut shutdown)
+                    .await
+                {
+                    None => return,
+                    Some(Ok(_)) => break,
+                    Some(Err(error)) => self.failed(&error),
                 }
                 if attempt < 2 && stopped(&mut shutdown, delays.next().unwrap_or(interval)).await {
                     return;
                 }
             }
+        }
+    }
+
+    /// A download, abandoned as soon as shutdown is asked for (`None`).
+    async fn download_unless_stopped(
+        &self,
+        cdn: &dyn Cdn,
+        etag: &mut Option<String>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Option<Result<bool>> {
+        tokio::select! {
+            result = self.download(cdn, etag) => Some(result),
+            _ = shutdown.wait_for(|stop| *stop) => None,
         }
     }
 
