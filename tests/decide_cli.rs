@@ -1,22 +1,10 @@
 //! The `decide` example, run as a user runs it, on conformance inputs.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{read_json, shared_dir};
-
-/// `cargo test` builds the examples next to the test binaries.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    dir.join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
+use crate::support::{example, read_json, shared_dir};
 
 #[test]
 fn decides_a_conformance_case_offline() {

@@ -10,6 +10,7 @@ mod client_requests;
 mod decide_cli;
 mod faults;
 mod generated_surface;
+mod load_smoke;
 mod ondevice;
 mod options_validation;
 mod request_payloads;
