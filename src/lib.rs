@@ -14,6 +14,9 @@ mod cookies;
 pub mod delivery;
 mod error;
 mod events;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod local;
 mod notifier;
 pub(crate) mod ondevice;
