@@ -66,6 +66,16 @@ impl TargetClient {
             .block_on(self.client.get_attributes(mbox_names, options))
     }
 
+    /// See [`crate::TargetClient::flush`].
+    pub fn flush(&self) {
+        self.runtime.block_on(self.client.flush());
+    }
+
+    /// See [`crate::TargetClient::shutdown`].
+    pub fn shutdown(&self) {
+        self.runtime.block_on(self.client.shutdown());
+    }
+
     /// The async client inside, for use from the runtime's own tasks.
     pub fn as_async(&self) -> &crate::TargetClient {
         &self.client

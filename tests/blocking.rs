@@ -37,4 +37,6 @@ fn the_blocking_client_works_without_a_runtime() {
             .all(|t| t.join().expect("the thread ran"))
     );
     assert_eq!(stub.count(), 4);
+    client.flush();
+    client.shutdown();
 }
