@@ -15,9 +15,9 @@ use super::artifact::{Artifact, Rule, js_key};
 use super::context::{MboxContext, RequestContext, UrlContext};
 use super::rules::{self, Data, Val};
 use crate::delivery::types::{
-    Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxResponse, Metric, MetricType,
-    Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse, Parameters,
-    PrefetchMboxResponse, PrefetchResponse, ResponseTokens, TraceResponse, View,
+    Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
+    MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
+    Parameters, PrefetchMboxResponse, PrefetchResponse, ResponseTokens, TraceResponse, View,
 };
 
 /// What a decision needs besides the artifact and the request.
@@ -328,23 +328,9 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
 
     let execute = request.execute.as_ref().map(|execute| {
         let mut tracer = Tracer::default();
-        let mboxes = execute
-            .mboxes
-            .iter()
-            .flat_map(|m| {
-                decider.mbox(
-                    Mode::Execute,
-                    &mut tracer,
-                    &detail(
-                        Kind::Mbox,
-                        Some(&m.name),
-                        m.index,
-                        m.address.as_ref(),
-                        m.parameters.as_ref(),
-                        m,
-                    ),
-                )
-            })
+        let mboxes = decider
+            .mboxes(Mode::Execute, &mut tracer, &execute.mboxes)
+            .into_iter()
             .map(mbox_response)
             .collect();
         let page_load = execute
@@ -355,23 +341,9 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
     });
     let prefetch = request.prefetch.as_ref().map(|prefetch| {
         let mut tracer = Tracer::default();
-        let mboxes = prefetch
-            .mboxes
-            .iter()
-            .flat_map(|m| {
-                decider.mbox(
-                    Mode::Prefetch,
-                    &mut tracer,
-                    &detail(
-                        Kind::Mbox,
-                        Some(&m.name),
-                        m.index,
-                        m.address.as_ref(),
-                        m.parameters.as_ref(),
-                        m,
-                    ),
-                )
-            })
+        let mboxes = decider
+            .mboxes(Mode::Prefetch, &mut tracer, &prefetch.mboxes)
+            .into_iter()
             .map(prefetch_mbox_response)
             .collect();
         let views = prefetch
@@ -592,6 +564,23 @@ impl<'a> Decider<'a> {
             }
         }
         self.notifications.push(notification);
+    }
+
+    /// Every requested mbox of one mode, in request order.
+    fn mboxes(&mut self, mode: Mode, tracer: &mut Tracer, mboxes: &[MboxRequest]) -> Vec<Shaped> {
+        let mut shaped = Vec::with_capacity(mboxes.len());
+        for m in mboxes {
+            let item = detail(
+                Kind::Mbox,
+                Some(&m.name),
+                m.index,
+                m.address.as_ref(),
+                m.parameters.as_ref(),
+                m,
+            );
+            shaped.extend(self.mbox(mode, tracer, &item));
+        }
+        shaped
     }
 
     /// An mbox (or the page load as the global mbox): the first matching rule, or for the global
