@@ -162,8 +162,13 @@ impl TargetClient {
             }
             (DecisioningMethod::OnDevice, _, _) => return Err(Error::EngineNotReady),
             (DecisioningMethod::Hybrid, Some(loaded), Some(engine)) => {
-                if remote_dependency(&loaded.artifact, &request).needed() {
-                    Route::Remote(remote_meta(Some(&loaded), &request))
+                let dependency = remote_dependency(&loaded.artifact, &request);
+                if dependency.needed() {
+                    Route::Remote(ResponseMeta {
+                        remote_mboxes: dependency.mboxes,
+                        remote_views: dependency.views,
+                        ..ResponseMeta::server_side()
+                    })
                 } else {
                     Route::Local(loaded, engine)
                 }

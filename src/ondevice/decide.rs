@@ -58,6 +58,26 @@ impl RemoteDependency {
     }
 }
 
+/// The requested names the server must decide, once each: those the artifact lists as remote,
+/// then those it does not list as local.
+fn needing_server(requested: &[&str], remote: &[String], local: &[String]) -> Vec<String> {
+    let mut needed: Vec<String> = Vec::new();
+    let remote = remote
+        .iter()
+        .map(String::as_str)
+        .filter(|r| requested.contains(r));
+    let unknown = requested
+        .iter()
+        .copied()
+        .filter(|r| !local.iter().any(|l| l == r));
+    for name in remote.chain(unknown) {
+        if !needed.iter().any(|n| n == name) {
+            needed.push(name.to_owned());
+        }
+    }
+    needed
+}
+
 /// Mboxes in `remoteMboxes` or not in `localMboxes` need the server; so do views likewise, and
 /// every remote view when views are asked for without names. The page load counts as the global mbox.
 pub(crate) fn remote_dependency(
@@ -82,26 +102,6 @@ pub(crate) fn remote_dependency(
     if page_load {
         requested.push(&artifact.global_mbox);
     }
-    let mut mboxes: Vec<String> = Vec::new();
-    let add = |list: &mut Vec<String>, name: &str| {
-        if !list.iter().any(|n| n == name) {
-            list.push(name.to_owned());
-        }
-    };
-    for name in artifact
-        .remote_mboxes
-        .iter()
-        .filter(|m| requested.contains(&m.as_str()))
-    {
-        add(&mut mboxes, name);
-    }
-    for name in requested
-        .iter()
-        .filter(|m| !artifact.local_mboxes.iter().any(|l| l == *m))
-    {
-        add(&mut mboxes, name);
-    }
-
     let view_requests = request
         .prefetch
         .as_ref()
@@ -112,26 +112,14 @@ pub(crate) fn remote_dependency(
         .filter_map(|v| v.name.as_deref())
         .filter(|n| !n.is_empty())
         .collect();
-    let mut views = Vec::new();
-    if !view_requests.is_empty() && named.is_empty() {
-        for name in &artifact.remote_views {
-            add(&mut views, name);
-        }
+    let mboxes = needing_server(&requested, &artifact.remote_mboxes, &artifact.local_mboxes);
+    let views = if !view_requests.is_empty() && named.is_empty() {
+        // Views asked for without names: every remote view.
+        let all: Vec<&str> = artifact.remote_views.iter().map(String::as_str).collect();
+        needing_server(&all, &artifact.remote_views, &artifact.remote_views)
     } else {
-        for name in artifact
-            .remote_views
-            .iter()
-            .filter(|v| named.contains(&v.as_str()))
-        {
-            add(&mut views, name);
-        }
-        for name in named
-            .iter()
-            .filter(|v| !artifact.local_views.iter().any(|l| l == *v))
-        {
-            add(&mut views, name);
-        }
-    }
+        needing_server(&named, &artifact.remote_views, &artifact.local_views)
+    };
     RemoteDependency { mboxes, views }
 }
 
