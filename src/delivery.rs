@@ -17,6 +17,7 @@
 //! ```
 
 use bytes::Bytes;
+use futures::FutureExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::StatusCode;
 
@@ -75,10 +76,12 @@ pub const API_VERSION: &str = "1.0.0";
 /// }
 /// # Ok(()) }
 /// ```
-pub async fn send(
+pub fn send(
     call: builder::Execute<'_>,
-) -> Result<Option<ResponseValue<types::DeliveryResponse>>> {
-    match call.send().await {
+) -> impl Future<Output = Result<Option<ResponseValue<types::DeliveryResponse>>>> + Send + '_ {
+    // Not an `async fn` (nor an `async` block): either would hold the generated call's future
+    // twice, once as captured and once as awaited, next to a copy of the builder.
+    call.send().map(|result| match result {
         Ok(response) => Ok(Some(response)),
         Err(RawError::UnexpectedResponse(response))
             if response.status() == StatusCode::NO_CONTENT =>
@@ -86,7 +89,7 @@ pub async fn send(
             Ok(None)
         }
         Err(error) => Err(Error::from(error)),
-    }
+    })
 }
 
 impl ClientHooks<()> for Client {

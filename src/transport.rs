@@ -73,13 +73,16 @@ impl Transport {
     }
 
     /// Sends `request` to the Delivery API and shapes the answer; `meta` says how it was decided.
-    pub(crate) async fn execute(
+    ///
+    /// Prepares at once and returns only the sending as a future: the future a caller holds
+    /// while the Edge answers then carries the prepared request once, not also the argument.
+    pub(crate) fn execute(
         &self,
         operation: &'static str,
         options: &GetOffersOptions,
         request: DeliveryRequest,
         meta: ResponseMeta,
-    ) -> Result<TargetResponse> {
+    ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
         let started = Instant::now();
         let mut prepared = self.prepare(options, request);
         if self.options.telemetry_enabled && !self.telemetry.is_empty() {
@@ -130,7 +133,6 @@ impl Transport {
             ))
         }
         .instrument(span)
-        .await
     }
 
     /// Sends a prepared request with the client's retry policy, in-flight limit and `timeout`.
@@ -145,7 +147,9 @@ impl Transport {
         };
         let config = &self.options;
         let raw = delivery::Client::new_with_client(&prepared.base_url, self.http.clone());
-        let attempt = || async {
+        // An attempt's state (typed body, hooks, response) lives on the heap only while that
+        // attempt runs, instead of inline in every waiting call's future.
+        let attempt = || {
             let mut call = raw
                 .execute()
                 .client(config.client.clone())
@@ -155,7 +159,7 @@ impl Transport {
             if let Some(version) = &config.version {
                 call = call.version(version.clone());
             }
-            delivery::send(call).await
+            Box::pin(delivery::send(call))
         };
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(50))
