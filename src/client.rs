@@ -1,7 +1,10 @@
 //! `TargetClient`: the SDK's entry point.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures::future::Either;
 
 use tokio::sync::{broadcast, watch};
 
@@ -138,7 +141,21 @@ impl TargetClient {
     /// [`Error::EngineNotReady`] until the artifact is loaded; items the artifact cannot decide
     /// come back empty with `status` 206 and are listed in `meta`. Hybrid decides locally when
     /// it can, and asks the Edge otherwise.
-    pub async fn get_offers(&self, mut options: GetOffersOptions) -> Result<TargetResponse> {
+    ///
+    /// Validation and routing happen when this is called; the returned future holds only the
+    /// chosen path, on the heap, so a waiting call costs its caller a pointer.
+    pub fn get_offers(
+        &self,
+        options: GetOffersOptions,
+    ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
+        match self.route(options) {
+            Ok(routed) => Either::Left(routed),
+            Err(error) => Either::Right(std::future::ready(Err(error))),
+        }
+    }
+
+    /// Validates the request and starts the path that decides it.
+    fn route(&self, mut options: GetOffersOptions) -> Result<CallFuture<'_>> {
         let request = options
             .request
             .take()
@@ -175,24 +192,16 @@ impl TargetClient {
             }
             (DecisioningMethod::Hybrid, _, _) => Route::Remote(ResponseMeta::server_side()),
         };
-        // Boxed: each path's state is large, and only one of them runs.
-        match route {
+        Ok(match route {
             Route::Remote(meta) => {
-                Box::pin(transport.execute("get_offers", &options, request, meta)).await
+                Box::pin(transport.execute("get_offers", &options, request, meta))
             }
-            Route::Local(loaded, engine) => {
+            // The decision owns its options: a notification or geo lookup may outlive the call.
+            Route::Local(loaded, engine) => Box::pin(async move {
                 let cdn = engine.cdn.as_ref();
-                Box::pin(local::get_offers(
-                    transport,
-                    cdn,
-                    &engine.notifier,
-                    loaded,
-                    &options,
-                    request,
-                ))
-                .await
-            }
-        }
+                local::get_offers(transport, cdn, &engine.notifier, loaded, &options, request).await
+            }),
+        })
     }
 
     /// Tells Target what the visitor saw or clicked (`request.notifications`). Always server-side.
@@ -296,6 +305,10 @@ fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
 }
 
 /// Where a `get_offers` call is decided.
+/// A call under way, on the heap: only the path it took.
+type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
+
+/// Which path a `get_offers` call takes.
 enum Route<'a> {
     /// By the Edge; the meta says which items needed it.
     Remote(ResponseMeta),
