@@ -23,6 +23,10 @@ use reqwest::StatusCode;
 
 use crate::error::{Error, Result};
 
+/// A larger Delivery answer is refused while it arrives: real ones are kilobytes, and a broken
+/// proxy or server must not make the SDK buffer without end.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 #[allow(
     missing_docs,
     clippy::all,
@@ -127,7 +131,7 @@ impl ClientHooks<()> for Client {
             path = request.url().path(),
             "sending"
         );
-        let response = self.client().execute(request).await?;
+        let response = limit_body(self.client().execute(request).await?);
         let status = response.status();
         tracing::debug!(
             operation = info.operation_id,
@@ -161,4 +165,14 @@ impl ClientHooks<()> for Client {
         rebuilt.headers_mut().remove(http::header::CONTENT_ENCODING);
         Ok(reqwest::Response::from(rebuilt))
     }
+}
+
+/// Makes reading `response` fail once it passes [`MAX_RESPONSE_BYTES`].
+fn limit_body(response: reqwest::Response) -> reqwest::Response {
+    let response: http::Response<reqwest::Body> = response.into();
+    reqwest::Response::from(
+        response.map(|body| {
+            reqwest::Body::wrap(http_body_util::Limited::new(body, MAX_RESPONSE_BYTES))
+        }),
+    )
 }

@@ -100,6 +100,19 @@ impl Error {
 
     /// Classifies a transport error from reqwest.
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            if cause.is::<http_body_util::LengthLimitError>() {
+                return Self::Decode {
+                    message: format!(
+                        "the response is larger than {} bytes",
+                        crate::delivery::MAX_RESPONSE_BYTES
+                    ),
+                    body: String::new(),
+                };
+            }
+            source = cause.source();
+        }
         if error.is_timeout() {
             Self::Timeout
         } else {

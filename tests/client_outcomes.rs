@@ -112,6 +112,23 @@ async fn the_timeout_cancels_the_call() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_within_the_timeout_is_a_success_without_retries() {
+    let stub = Stub::start().await;
+    stub.push(
+        Reply::json(200, json!({"status": 200, "requestId": "slow"}))
+            .delayed(Duration::from_millis(400)),
+    );
+    let response = client(&stub, 2)
+        .await
+        .get_offers(call().timeout(Duration::from_secs(3)))
+        .await
+        .expect("slow but in time");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.response.request_id.as_deref(), Some("slow"));
+    assert_eq!(stub.count(), 1, "waiting is not a reason to retry");
+}
+
+#[tokio::test]
 async fn garbage_json_is_a_decode_error() {
     let stub = Stub::start().await;
     stub.push(Reply::raw(200, "{\"status\": 200, \"execute\": [not json"));

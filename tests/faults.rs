@@ -23,8 +23,12 @@ enum Fault {
     Truncated,
     /// Never answer.
     Silent,
-    /// Announce a 100 MB body.
+    /// Send a 100 MB body, as fast as the client reads it.
     Huge,
+    /// Answer 500 with an HTML page.
+    ServerError,
+    /// Answer 200 with something that is not JSON.
+    Garbage,
 }
 
 /// A server on 127.0.0.1 that misbehaves on every connection; counts connections.
@@ -60,10 +64,34 @@ async fn serve_faults(listener: std::net::TcpListener, fault: Fault, counted: Ar
                 }
                 Fault::Silent => tokio::time::sleep(Duration::from_secs(3600)).await,
                 Fault::Huge => {
-                    let _ = socket
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100000000\r\n\r\n{")
-                        .await;
-                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n";
+                    let chunk = vec![b' '; 64 * 1024];
+                    let mut written = socket.write_all(head).await;
+                    // Until the client hangs up; 100 MB at most.
+                    for _ in 0..(100_000_000 / chunk.len()) {
+                        if written.is_err() {
+                            break;
+                        }
+                        written = socket.write_all(&chunk).await;
+                    }
+                }
+                Fault::ServerError => {
+                    let page = b"<html>internal error</html>";
+                    let head = format!(
+                        "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n",
+                        page.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(page).await;
+                }
+                Fault::Garbage => {
+                    let body = b"\x00\xffnot json";
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(body).await;
                 }
             }
         });
@@ -125,6 +153,19 @@ async fn a_truncated_body_is_an_error_not_a_partial_answer() {
 }
 
 #[tokio::test]
+async fn a_huge_answer_is_refused_while_it_arrives_and_not_retried() {
+    let (domain, connections) = fault_server(Fault::Huge).await;
+    let error = bounded(remote_client(domain).await.get_offers(request()))
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(&error, Error::Decode { message, .. } if message.contains("larger than 16777216 bytes")),
+        "{error:?}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[tokio::test]
 async fn a_silent_server_is_a_timeout() {
     let (domain, connections) = fault_server(Fault::Silent).await;
     let error = bounded(remote_client(domain).await.get_offers(request()))
@@ -141,7 +182,14 @@ async fn a_silent_server_is_a_timeout() {
 #[tokio::test]
 async fn a_broken_cdn_is_reported_and_shutdown_still_returns_promptly() {
     let delivery = Stub::start().await;
-    for fault in [Fault::Reset, Fault::Truncated, Fault::Silent, Fault::Huge] {
+    for fault in [
+        Fault::Reset,
+        Fault::Truncated,
+        Fault::Silent,
+        Fault::Huge,
+        Fault::ServerError,
+        Fault::Garbage,
+    ] {
         let (cdn, _) = fault_server(fault).await;
         let tasks_before = tokio::runtime::Handle::current()
             .metrics()
@@ -169,8 +217,10 @@ async fn a_broken_cdn_is_reported_and_shutdown_still_returns_promptly() {
                 }
             })
             .await;
-            if matches!(fault, Fault::Huge) {
-                assert!(failed.contains("larger than"), "{failed}");
+            match fault {
+                Fault::Huge => assert!(failed.contains("larger than"), "{failed}"),
+                Fault::ServerError => assert!(failed.contains("500"), "{failed}"),
+                _ => {}
             }
         }
         bounded(client.shutdown()).await;
