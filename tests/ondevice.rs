@@ -1,6 +1,9 @@
 //! On-device and hybrid decisioning beyond the conformance suite, with our own artifacts, a
 //! real CDN and a real Delivery stub on 127.0.0.1.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use adobe_target::delivery::types::DeliveryRequest;
@@ -204,6 +207,98 @@ async fn polling_uses_the_etag_and_picks_up_a_new_artifact() {
     .await;
     assert!(
         matches!(succeeded, Event::ArtifactDownloadSucceeded { artifact_location } if artifact_location == cdn.url())
+    );
+    client.shutdown().await;
+}
+
+/// [`artifact`] with a second local mbox, `local-second`, showing the same variant.
+fn two_mbox_artifact(variant: &str) -> Value {
+    let mut artifact = artifact(variant);
+    let mut rule = artifact["rules"]["mboxes"]["local-offer"][0].clone();
+    rule["ruleKey"] = json!("102");
+    rule["consequence"]["name"] = json!("local-second");
+    artifact["rules"]["mboxes"]["local-second"] = json!([rule]);
+    if let Some(local) = artifact["localMboxes"].as_array_mut() {
+        local.push(json!("local-second"));
+    }
+    artifact
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_stay_whole_while_the_artifact_changes_under_them() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.serve_json(&two_mbox_artifact("A"), "\"A0\"");
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .polling_interval(Duration::from_secs(1)),
+    )
+    .await
+    .expect("valid options");
+    ready(&client).await.expect("the artifact loads");
+    let flipping = Arc::new(AtomicBool::new(true));
+    let callers: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, flipping) = (client.clone(), flipping.clone());
+            tokio::spawn(async move {
+                let mut seen = BTreeSet::new();
+                while flipping.load(Ordering::SeqCst) {
+                    let out = client
+                        .get_offers(GetOffersOptions::new(request(&[
+                            "local-offer",
+                            "local-second",
+                        ])))
+                        .await
+                        .expect("a decision while the artifact changes");
+                    let mboxes = out.response.execute.expect("execute").mboxes;
+                    let variants: Vec<Option<String>> = mboxes
+                        .iter()
+                        .map(|m| {
+                            let content = m.options.first()?.content.as_ref()?;
+                            content.get("variant")?.as_str().map(str::to_owned)
+                        })
+                        .collect();
+                    assert_eq!(variants.len(), 2, "both mboxes are decided");
+                    assert!(variants[0].is_some(), "{variants:?}");
+                    assert_eq!(variants[0], variants[1], "one artifact per decision");
+                    seen.extend(variants[0].clone());
+                    tokio::task::yield_now().await;
+                }
+                seen
+            })
+        })
+        .collect();
+    // The CDN publishes B, A, B, each once the poller has fetched the one before, while the
+    // callers decide.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for (round, variant) in ["B", "A", "B"].into_iter().enumerate() {
+        let downloads = cdn.downloads();
+        cdn.serve_json(
+            &two_mbox_artifact(variant),
+            &format!("\"{variant}{round}\""),
+        );
+        while cdn.downloads() == downloads {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the poller fetches it"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // Let the last one be swapped in and decided with.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    flipping.store(false, Ordering::SeqCst);
+    let mut seen = BTreeSet::new();
+    for caller in callers {
+        let caller_seen = tokio::time::timeout(Duration::from_secs(20), caller)
+            .await
+            .expect("callers stop")
+            .expect("no caller failed");
+        seen.extend(caller_seen);
+    }
+    assert_eq!(
+        seen,
+        BTreeSet::from(["A".to_owned(), "B".to_owned()]),
+        "the callers saw both artifacts"
     );
     client.shutdown().await;
 }
