@@ -114,9 +114,16 @@ impl Error {
             source = cause.source();
         }
         if error.is_timeout() {
-            Self::Timeout
-        } else {
-            Self::Transport(error)
+            return Self::Timeout;
+        }
+        // The query carries the organization id and the session id: keep them out of messages
+        // and the logs that print them. Host and path stay, for finding the fault.
+        match error.url().cloned() {
+            Some(mut url) if url.query().is_some() => {
+                url.set_query(None);
+                Self::Transport(error.with_url(url))
+            }
+            _ => Self::Transport(error),
         }
     }
 }

@@ -11,6 +11,7 @@ mod decide_cli;
 mod faults;
 mod generated_surface;
 mod load_smoke;
+mod log_hygiene;
 mod ondevice;
 mod options_validation;
 mod request_payloads;
