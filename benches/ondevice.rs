@@ -11,15 +11,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use adobe_target::delivery::types::{
-    Address, ChannelType, Context, DeliveryRequest, ExecuteRequest, Geo, MboxRequest, Parameters,
-    PrefetchRequest, VisitorId,
-};
+use adobe_target::delivery::types::DeliveryRequest;
 use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
-const UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36";
+mod workload;
 
 fn ab_simple() -> Value {
     let path = std::env::var_os("ADOBE_TARGET_CONFORMANCE")
@@ -84,63 +81,6 @@ fn cold(base: &Value, n: u64) -> Value {
     cold
 }
 
-fn request(i: usize) -> DeliveryRequest {
-    let parameters = Parameters(
-        [
-            ("foo", "bar".to_owned()),
-            ("page", "home".to_owned()),
-            ("n", (i % 10).to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), Value::String(v)))
-        .collect(),
-    );
-    let mbox = |index: i32| MboxRequest {
-        index: Some(index),
-        name: "mbox-magician".to_owned(),
-        parameters: Some(parameters.clone()),
-        address: None,
-        order: None,
-        product: None,
-        profile_parameters: None,
-    };
-    DeliveryRequest::builder()
-        .id(VisitorId {
-            tnt_id: Some(format!(
-                "{:x}.28_0",
-                0x338e3c1e51f7416a8e1ccba4f81a0000_u128 + (i % 1000) as u128
-            )),
-            ..VisitorId::default()
-        })
-        .context(
-            Context::builder()
-                .channel(ChannelType::Web)
-                .address(Address {
-                    url: Some("http://local-target-test:8080/home?x=1".to_owned()),
-                    referring_url: None,
-                })
-                .user_agent(UA.to_owned())
-                .geo(Geo {
-                    city: Some("SAN FRANCISCO".to_owned()),
-                    state_code: Some("CA".to_owned()),
-                    country_code: Some("US".to_owned()),
-                    latitude: Some(37.75),
-                    longitude: Some(-122.4),
-                    ..Geo::default()
-                }),
-        )
-        .execute(ExecuteRequest {
-            mboxes: vec![mbox(1)],
-            page_load: None,
-        })
-        .prefetch(PrefetchRequest {
-            mboxes: vec![mbox(2)],
-            ..PrefetchRequest::default()
-        })
-        .try_into()
-        .expect("a complete request")
-}
-
 fn on_device(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -164,7 +104,9 @@ fn on_device(c: &mut Criterion) {
                 .notification_handler(|_| {});
             TargetClient::create(options).await.expect("valid options")
         });
-        let requests: Vec<DeliveryRequest> = (0..1000).map(request).collect();
+        let ids = workload::tnt_ids();
+        let requests: Vec<DeliveryRequest> =
+            (0..1000).map(|i| workload::make_request(&ids, i)).collect();
         let mut i = 0;
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter_batched(

@@ -16,14 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use adobe_target::delivery::types::{
-    Address, ChannelType, Context, DeliveryRequest, ExecuteRequest, Geo, MboxRequest, Parameters,
-    PrefetchRequest, VisitorId,
-};
 use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
 use serde_json::{Value, json};
 
-const UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36";
+#[path = "../benches/workload/mod.rs"]
+mod workload;
+use workload::{make_request, tnt_ids};
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -37,65 +35,6 @@ fn number<T: std::str::FromStr>(name: &str, default: &str) -> T {
     arg(name, default)
         .parse()
         .unwrap_or_else(|_| panic!("--{name} must be a number"))
-}
-
-fn tnt_ids() -> Vec<String> {
-    let base = 0x338e3c1e51f7416a8e1ccba4f81a0000_u128;
-    (0..1000).map(|i| format!("{:x}.28_0", base + i)).collect()
-}
-
-/// The request, built with the typed models as a Rust service builds it.
-fn make_request(ids: &[String], i: usize) -> DeliveryRequest {
-    let parameters = Parameters(
-        [
-            ("foo", "bar".to_owned()),
-            ("page", "home".to_owned()),
-            ("n", (i % 10).to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), Value::String(v)))
-        .collect(),
-    );
-    let mbox = |index: i32| MboxRequest {
-        index: Some(index),
-        name: "mbox-magician".to_owned(),
-        parameters: Some(parameters.clone()),
-        address: None,
-        order: None,
-        product: None,
-        profile_parameters: None,
-    };
-    let context = Context::builder()
-        .channel(ChannelType::Web)
-        .address(Address {
-            url: Some("http://local-target-test:8080/home?x=1".to_owned()),
-            referring_url: None,
-        })
-        .user_agent(UA.to_owned())
-        .geo(Geo {
-            city: Some("SAN FRANCISCO".to_owned()),
-            state_code: Some("CA".to_owned()),
-            country_code: Some("US".to_owned()),
-            latitude: Some(37.75),
-            longitude: Some(-122.4),
-            ..Geo::default()
-        });
-    DeliveryRequest::builder()
-        .id(VisitorId {
-            tnt_id: Some(ids[i % ids.len()].clone()),
-            ..VisitorId::default()
-        })
-        .context(context)
-        .execute(ExecuteRequest {
-            mboxes: vec![mbox(1)],
-            page_load: None,
-        })
-        .prefetch(PrefetchRequest {
-            mboxes: vec![mbox(2)],
-            ..PrefetchRequest::default()
-        })
-        .try_into()
-        .expect("a complete request")
 }
 
 fn peak_rss_mb() -> f64 {

@@ -1,0 +1,72 @@
+//! The workload of `../shared/bench`, shared by `benches/ondevice.rs` and
+//! `examples/peer_bench.rs`: one call executes `mbox-magician` and prefetches it, with 3
+//! parameters, a page URL, a Chrome user agent and geo fields, for one of 1000 visitors.
+
+use adobe_target::delivery::types::{
+    Address, ChannelType, Context, DeliveryRequest, ExecuteRequest, Geo, MboxRequest, Parameters,
+    PrefetchRequest, VisitorId,
+};
+use serde_json::Value;
+
+/// The user agent of every call (Chrome 80 on macOS, as in `../shared/bench`).
+pub const UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36";
+
+/// The 1000 visitors (tntIds with location hint 28) the calls rotate over.
+pub fn tnt_ids() -> Vec<String> {
+    let base = 0x338e3c1e51f7416a8e1ccba4f81a0000_u128;
+    (0..1000).map(|i| format!("{:x}.28_0", base + i)).collect()
+}
+
+/// The request, built with the typed models as a Rust service builds it.
+pub fn make_request(ids: &[String], i: usize) -> DeliveryRequest {
+    let parameters = Parameters(
+        [
+            ("foo", "bar".to_owned()),
+            ("page", "home".to_owned()),
+            ("n", (i % 10).to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v)))
+        .collect(),
+    );
+    let mbox = |index: i32| MboxRequest {
+        index: Some(index),
+        name: "mbox-magician".to_owned(),
+        parameters: Some(parameters.clone()),
+        address: None,
+        order: None,
+        product: None,
+        profile_parameters: None,
+    };
+    let context = Context::builder()
+        .channel(ChannelType::Web)
+        .address(Address {
+            url: Some("http://local-target-test:8080/home?x=1".to_owned()),
+            referring_url: None,
+        })
+        .user_agent(UA.to_owned())
+        .geo(Geo {
+            city: Some("SAN FRANCISCO".to_owned()),
+            state_code: Some("CA".to_owned()),
+            country_code: Some("US".to_owned()),
+            latitude: Some(37.75),
+            longitude: Some(-122.4),
+            ..Geo::default()
+        });
+    DeliveryRequest::builder()
+        .id(VisitorId {
+            tnt_id: Some(ids[i % ids.len()].clone()),
+            ..VisitorId::default()
+        })
+        .context(context)
+        .execute(ExecuteRequest {
+            mboxes: vec![mbox(1)],
+            page_load: None,
+        })
+        .prefetch(PrefetchRequest {
+            mboxes: vec![mbox(2)],
+            ..PrefetchRequest::default()
+        })
+        .try_into()
+        .expect("a complete request")
+}
