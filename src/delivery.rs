@@ -31,6 +31,7 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
     missing_docs,
     clippy::all,
     clippy::pedantic,
+    clippy::restriction,
     unused_imports,
     unreachable_pub,
     rustdoc::all

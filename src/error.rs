@@ -155,6 +155,5 @@ impl From<RawError<UnexpectedError>> for Error {
 
 /// The first [`BODY_EXCERPT`] bytes of a body, as text.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    let end = body.len().min(BODY_EXCERPT);
-    String::from_utf8_lossy(&body[..end]).into_owned()
+    String::from_utf8_lossy(body.get(..BODY_EXCERPT).unwrap_or(body)).into_owned()
 }

@@ -210,6 +210,7 @@ struct BrowserMatcher {
     version_group: usize,
 }
 
+#[allow(clippy::expect_used, reason = "the never-matching fallback is a constant")]
 fn matcher(name: &'static str, pattern: &str, version_group: usize) -> BrowserMatcher {
     // The patterns are constants, checked by the tests below.
     BrowserMatcher {
@@ -390,11 +391,13 @@ impl UrlContext {
             Some(name) => (name, true),
             None => (key, false),
         };
-        let i = URL_KEYS.iter().position(|k| *k == name)?;
-        let text = if lower {
-            self.lower[i].as_deref().unwrap_or(&self.parts[i])
-        } else {
-            &self.parts[i]
+        let (part, part_lower) = self
+            .entries()
+            .find(|(k, _, _)| *k == name)
+            .map(|(_, p, l)| (p, l))?;
+        let text = match part_lower {
+            Some(part_lower) if lower => part_lower,
+            _ => part,
         };
         Some(Val::Str(Cow::Borrowed(text)))
     }
@@ -407,13 +410,20 @@ impl UrlContext {
         &self.parts[5]
     }
 
+    /// (key, part, lower-cased part where it differs), in [`URL_KEYS`] order.
+    fn entries(&self) -> impl Iterator<Item = (&'static str, &str, Option<&str>)> {
+        URL_KEYS
+            .iter()
+            .zip(&self.parts)
+            .zip(&self.lower)
+            .map(|((key, part), lower)| (*key, part.as_str(), lower.as_deref()))
+    }
+
     fn to_json(&self) -> Value {
         let mut map = Map::new();
-        for (i, key) in URL_KEYS.iter().enumerate() {
-            map.insert((*key).to_owned(), Value::String(self.parts[i].clone()));
-            let lower = self.lower[i]
-                .clone()
-                .unwrap_or_else(|| self.parts[i].clone());
+        for (key, part, lower) in self.entries() {
+            map.insert(key.to_owned(), Value::String(part.to_owned()));
+            let lower = lower.unwrap_or(part).to_owned();
             map.insert(format!("{key}_lc"), Value::String(lower));
         }
         Value::Object(map)

@@ -836,9 +836,11 @@ fn trace_rule(
     conditions.push(rule.condition_json.clone());
 }
 
+#[allow(clippy::expect_used, reason = "the never-matching fallback is a constant")]
 static MACRO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\$\{([a-zA-Z0-9_.]*?)\}").unwrap_or_else(|_| Regex::new("$^").expect("valid"))
 });
+#[allow(clippy::expect_used, reason = "the never-matching fallback is a constant")]
 static MACRO_RENAMES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)campaign|recipe").unwrap_or_else(|_| Regex::new("$^").expect("valid"))
 });
@@ -882,11 +884,10 @@ fn expand(content: &mut String, rule: &Rule, item: &Detail<'_>) {
             }
         });
         let parts: Vec<&str> = renamed.split('.').collect();
-        let parts = if parts.len() > 2 {
-            &parts[parts.len() - 2..]
-        } else {
-            &parts[..]
-        };
+        // The last two parts.
+        let parts = parts
+            .get(parts.len().saturating_sub(2)..)
+            .unwrap_or_default();
         let key = parts
             .iter()
             .filter(|p| **p != "mbox")

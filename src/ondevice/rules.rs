@@ -391,14 +391,14 @@ fn parse_float(value: &Val<'_>) -> f64 {
     let mut seen_digit = false;
     let mut seen_dot = false;
     let mut seen_exp = false;
-    while end < bytes.len() {
-        let c = bytes[end];
+    while let Some(&c) = bytes.get(end) {
+        let previous = end.checked_sub(1).and_then(|p| bytes.get(p));
         let ok = match c {
             b'0'..=b'9' => {
                 seen_digit = true;
                 true
             }
-            b'+' | b'-' => end == 0 || matches!(bytes[end - 1], b'e' | b'E'),
+            b'+' | b'-' => matches!(previous, None | Some(b'e' | b'E')),
             b'.' if !seen_dot && !seen_exp => {
                 seen_dot = true;
                 true
@@ -598,17 +598,18 @@ fn apply<'a>(op: Op, args: &'a [Expr], scope: &Scope<'_, 'a>, root: &'a dyn Data
             last
         }
         Op::If => {
-            let mut i = 0;
-            while i + 1 < args.len() {
-                if truthy(&eval(&args[i], scope, root)) {
-                    return eval(&args[i + 1], scope, root);
+            // (condition, then) pairs, then an optional `else`.
+            let mut pairs = args.chunks_exact(2);
+            for pair in &mut pairs {
+                if let [condition, then] = pair
+                    && truthy(&eval(condition, scope, root))
+                {
+                    return eval(then, scope, root);
                 }
-                i += 2;
             }
-            if i + 1 == args.len() {
-                eval(&args[i], scope, root)
-            } else {
-                Val::Null
+            match pairs.remainder() {
+                [otherwise] => eval(otherwise, scope, root),
+                _ => Val::Null,
             }
         }
         Op::Map | Op::Filter | Op::All | Op::None | Op::Some | Op::Reduce => {
@@ -621,7 +622,8 @@ fn apply<'a>(op: Op, args: &'a [Expr], scope: &Scope<'_, 'a>, root: &'a dyn Data
                 for (slot, expr) in values.iter_mut().zip(args) {
                     *slot = eval(expr, scope, root);
                 }
-                strict_op(op, &values[..args.len()], scope, root)
+                let given = values.get(..args.len()).unwrap_or_default();
+                strict_op(op, given, scope, root)
             } else {
                 let values: Vec<Val<'a>> = args.iter().map(|e| eval(e, scope, root)).collect();
                 strict_op(op, &values, scope, root)
@@ -802,13 +804,16 @@ fn substr<'a>(source: &Val<'_>, start: Option<&Val<'_>>, length: Option<&Val<'_>
     } else {
         start.min(len)
     };
-    let rest = &units[from as usize..];
-    let taken = match length.map(to_number) {
-        None => rest,
-        Some(l) if l.is_nan() => &rest[..0],
-        Some(l) if l < 0.0 => &rest[..(rest.len() as i64 + l as i64).max(0) as usize],
-        Some(l) => &rest[..(l as i64).min(rest.len() as i64).max(0) as usize],
+    let rest = units.get(from as usize..).unwrap_or_default();
+    let count = match length.map(to_number) {
+        None => rest.len() as i64,
+        Some(l) if l.is_nan() => 0,
+        Some(l) if l < 0.0 => rest.len() as i64 + l as i64,
+        Some(l) => l as i64,
     };
+    let taken = rest
+        .get(..count.clamp(0, rest.len() as i64) as usize)
+        .unwrap_or_default();
     Val::Str(Cow::Owned(String::from_utf16_lossy(taken)))
 }
 
