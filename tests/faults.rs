@@ -77,25 +77,25 @@ async fn serve_faults(listener: std::net::TcpListener, fault: Fault, counted: Ar
                 }
                 Fault::ServerError => {
                     let page = b"<html>internal error</html>";
-                    let head = format!(
-                        "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n",
-                        page.len()
-                    );
-                    let _ = socket.write_all(head.as_bytes()).await;
-                    let _ = socket.write_all(page).await;
+                    answer(&mut socket, "500 Internal Server Error", "text/html", page).await;
                 }
                 Fault::Garbage => {
                     let body = b"\x00\xffnot json";
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = socket.write_all(head.as_bytes()).await;
-                    let _ = socket.write_all(body).await;
+                    answer(&mut socket, "200 OK", "application/json", body).await;
                 }
             }
         });
     }
+}
+
+/// Writes a whole HTTP/1.1 answer; the client may have hung up already.
+async fn answer(socket: &mut tokio::net::TcpStream, status: &str, content_type: &str, body: &[u8]) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let _ = socket.write_all(head.as_bytes()).await;
+    let _ = socket.write_all(body).await;
 }
 
 fn request() -> GetOffersOptions {

@@ -210,7 +210,10 @@ struct BrowserMatcher {
     version_group: usize,
 }
 
-#[allow(clippy::expect_used, reason = "the never-matching fallback is a constant")]
+#[allow(
+    clippy::expect_used,
+    reason = "the never-matching fallback is a constant"
+)]
 fn matcher(name: &'static str, pattern: &str, version_group: usize) -> BrowserMatcher {
     // The patterns are constants, checked by the tests below.
     BrowserMatcher {

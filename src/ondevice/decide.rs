@@ -836,11 +836,17 @@ fn trace_rule(
     conditions.push(rule.condition_json.clone());
 }
 
-#[allow(clippy::expect_used, reason = "the never-matching fallback is a constant")]
+#[allow(
+    clippy::expect_used,
+    reason = "the never-matching fallback is a constant"
+)]
 static MACRO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\$\{([a-zA-Z0-9_.]*?)\}").unwrap_or_else(|_| Regex::new("$^").expect("valid"))
 });
-#[allow(clippy::expect_used, reason = "the never-matching fallback is a constant")]
+#[allow(
+    clippy::expect_used,
+    reason = "the never-matching fallback is a constant"
+)]
 static MACRO_RENAMES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)campaign|recipe").unwrap_or_else(|_| Regex::new("$^").expect("valid"))
 });
