@@ -197,10 +197,14 @@ impl TargetClient {
                 Box::pin(transport.execute("get_offers", &options, request, meta))
             }
             // The decision owns its options: a notification or geo lookup may outlive the call.
-            Route::Local(loaded, engine) => Box::pin(async move {
-                let cdn = engine.cdn.as_ref();
-                local::get_offers(transport, cdn, &engine.notifier, loaded, &options, request).await
-            }),
+            Route::Local(loaded, engine) => local::get_offers(
+                transport,
+                engine.cdn.as_ref(),
+                &engine.notifier,
+                loaded,
+                &options,
+                request,
+            ),
         })
     }
 
@@ -306,7 +310,7 @@ fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
 
 /// Where a `get_offers` call is decided.
 /// A call under way, on the heap: only the path it took.
-type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
+pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
 
 /// Which path a `get_offers` call takes.
 enum Route<'a> {

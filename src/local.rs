@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::client::CallFuture;
 use crate::delivery::types::{
     AuthenticatedState, DecisioningMethod, DeliveryRequest, ExecutionMode, Geo, Notification,
     VisitorId,
 };
-use crate::error::Result;
 use crate::events::Event;
 use crate::notifier::{Job, Notifier};
 use crate::ondevice::decide::{DecideInput, decide};
@@ -21,30 +21,29 @@ use crate::request::Prepared;
 use crate::response::{self, ResponseMeta, TargetResponse};
 use crate::transport::Transport;
 
-/// Decides `request` with the loaded artifact.
-pub(crate) async fn get_offers(
-    transport: &Transport,
-    cdn: &dyn Cdn,
-    notifier: &Notifier,
+/// Decides `request` with the loaded artifact: at once, or after a geo lookup when the artifact
+/// targets by geo and the request has no location.
+pub(crate) fn get_offers<'a>(
+    transport: &'a Transport,
+    cdn: &'a dyn Cdn,
+    notifier: &'a Notifier,
     loaded: Arc<Loaded>,
     options: &GetOffersOptions,
     request: DeliveryRequest,
-) -> Result<TargetResponse> {
+) -> CallFuture<'a> {
     let started = Instant::now();
-    let Prepared {
-        mut request,
-        session_id,
-        cluster,
-        ..
-    } = transport.prepare(options, request);
-    let artifact = &loaded.artifact;
-
+    let prepared = transport.prepare(options, request);
     let (kept, lookup) = geo::plan(
-        request.context.geo.as_ref(),
-        artifact.geo_targeting_enabled && transport.options.geo_lookup,
+        prepared.request.context.geo.as_ref(),
+        loaded.artifact.geo_targeting_enabled && transport.options.geo_lookup,
     );
-    let geo = match lookup {
-        Some(ip) => match cdn.lookup_geo(ip.as_deref()).await {
+    let Some(ip) = lookup else {
+        // Nothing to wait for: the future only hands over the answer.
+        let decided = decide_now(transport, notifier, &loaded, prepared, kept, started);
+        return Box::pin(std::future::ready(Ok(decided)));
+    };
+    Box::pin(async move {
+        let geo = match cdn.lookup_geo(ip.as_deref()).await {
             Ok(found) => {
                 let merged = geo::merge(kept, found);
                 transport.events.emit(Event::GeoLocationUpdated {
@@ -56,16 +55,35 @@ pub(crate) async fn get_offers(
                 tracing::warn!(%error, "geo lookup failed; deciding without geo");
                 kept
             }
-        },
-        None => kept,
-    };
+        };
+        Ok(decide_now(
+            transport, notifier, &loaded, prepared, geo, started,
+        ))
+    })
+}
+
+/// Decides with the visitor's `geo`, records telemetry, queues the notifications, shapes the answer.
+fn decide_now(
+    transport: &Transport,
+    notifier: &Notifier,
+    loaded: &Loaded,
+    prepared: Prepared,
+    geo: Geo,
+    started: Instant,
+) -> TargetResponse {
+    let Prepared {
+        mut request,
+        session_id,
+        cluster,
+        ..
+    } = prepared;
     request.context.geo = (geo != Geo::default()).then_some(geo);
     ensure_visitor_id(&mut request, cluster.as_deref());
 
     let now = transport.now();
     let new_id = || uuid::Uuid::new_v4().to_string();
     let decision = decide(&DecideInput {
-        artifact,
+        artifact: &loaded.artifact,
         client: &transport.options.client,
         request: &request,
         session_id: &session_id,
@@ -115,7 +133,7 @@ pub(crate) async fn get_offers(
             cluster,
         });
     }
-    Ok(shaped)
+    shaped
 }
 
 /// The request that reports `notifications` for the visitor of `request`.
