@@ -4,8 +4,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::Either;
-
 use tokio::sync::{broadcast, watch};
 
 use crate::attributes::Attributes;
@@ -142,16 +140,17 @@ impl TargetClient {
     /// come back empty with `status` 206 and are listed in `meta`. Hybrid decides locally when
     /// it can, and asks the Edge otherwise.
     ///
-    /// Validation and routing happen when this is called; the returned future holds only the
-    /// chosen path, on the heap, so a waiting call costs its caller a pointer.
+    /// Validation, routing and an on-device decision (unless it waits for a geo lookup) happen
+    /// when this is called; the returned future holds only the path taken, on the heap, so a
+    /// waiting call costs its caller a pointer.
     pub fn get_offers(
         &self,
         options: GetOffersOptions,
     ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
-        match self.route(options) {
-            Ok(routed) => Either::Left(routed),
-            Err(error) => Either::Right(std::future::ready(Err(error))),
-        }
+        // An error is boxed too: inline, a ready `Result<TargetResponse>` would make every
+        // caller's future as large as a response.
+        self.route(options)
+            .unwrap_or_else(|error| Box::pin(std::future::ready(Err(error))))
     }
 
     /// Validates the request and starts the path that decides it.
@@ -196,7 +195,6 @@ impl TargetClient {
             Route::Remote(meta) => {
                 Box::pin(transport.execute("get_offers", &options, request, meta))
             }
-            // The decision owns its options: a notification or geo lookup may outlive the call.
             Route::Local(loaded, engine) => local::get_offers(
                 transport,
                 engine.cdn.as_ref(),
@@ -308,7 +306,6 @@ fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
     })
 }
 
-/// Where a `get_offers` call is decided.
 /// A call under way, on the heap: only the path it took.
 pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
 

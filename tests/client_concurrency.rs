@@ -151,3 +151,22 @@ async fn a_call_in_flight_holds_little_memory() {
     assert!(size < 8 * 1024, "a get_offers future takes {size} bytes");
     drop(call);
 }
+
+#[tokio::test]
+async fn a_waiting_call_costs_its_caller_a_pointer() {
+    // Thousands of calls wait on the Edge at once in a busy service: the future each caller
+    // holds must not carry the request. The call's own state lives on the heap while it runs.
+    let stub = Stub::start().await;
+    let client = TargetClient::create(options(&stub))
+        .await
+        .expect("valid options");
+    let mut call = calls(1);
+    let waiting = client.get_offers(call.remove(0));
+    assert!(
+        std::mem::size_of_val(&waiting) <= 32,
+        "{} bytes",
+        std::mem::size_of_val(&waiting)
+    );
+    let response = waiting.await.expect("an answer");
+    assert_eq!(response.status, 200);
+}
