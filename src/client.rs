@@ -4,6 +4,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::sync::{broadcast, watch};
 
 use crate::attributes::Attributes;
@@ -147,10 +148,7 @@ impl TargetClient {
         &self,
         options: GetOffersOptions,
     ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
-        // An error is boxed too: inline, a ready `Result<TargetResponse>` would make every
-        // caller's future as large as a response.
-        self.route(options)
-            .unwrap_or_else(|error| Box::pin(std::future::ready(Err(error))))
+        self.route(options).unwrap_or_else(failed)
     }
 
     /// Validates the request and starts the path that decides it.
@@ -207,10 +205,15 @@ impl TargetClient {
     }
 
     /// Tells Target what the visitor saw or clicked (`request.notifications`). Always server-side.
-    pub async fn send_notifications(
+    pub fn send_notifications(
         &self,
-        mut options: GetOffersOptions,
-    ) -> Result<TargetResponse> {
+        options: GetOffersOptions,
+    ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
+        self.notify(options).unwrap_or_else(failed)
+    }
+
+    /// Validates a notification request and starts sending it.
+    fn notify(&self, mut options: GetOffersOptions) -> Result<CallFuture<'_>> {
         let request = options
             .request
             .take()
@@ -226,32 +229,33 @@ impl TargetClient {
             ));
         }
         request::validate(&request)?;
-        self.inner
-            .transport
-            .execute(
-                "send_notifications",
-                &options,
-                request,
-                ResponseMeta::server_side(),
-            )
-            .await
+        let meta = ResponseMeta::server_side();
+        Ok(Box::pin(self.inner.transport.execute(
+            "send_notifications",
+            &options,
+            request,
+            meta,
+        )))
     }
 
     /// Executes the named mboxes (adding them to the request when missing) and returns the
     /// attributes of their JSON offers.
-    pub async fn get_attributes(
+    pub fn get_attributes(
         &self,
         mbox_names: &[&str],
-        options: GetOffersOptions,
-    ) -> Result<Attributes> {
-        let mut options = options;
-        let mut request = match options.request.take() {
-            Some(request) => request,
-            None => empty_request()?,
+        mut options: GetOffersOptions,
+    ) -> impl Future<Output = Result<Attributes>> + Send + use<'_> {
+        let request = match options.request.take() {
+            Some(request) => Ok(request),
+            None => empty_request(),
         };
-        add_mboxes(&mut request, mbox_names)?;
-        let response = self.get_offers(options.request(request)).await?;
-        Ok(Attributes::new(response))
+        let call = request
+            .and_then(|mut request| {
+                add_mboxes(&mut request, mbox_names)?;
+                self.route(options.request(request))
+            })
+            .unwrap_or_else(failed);
+        call.map(|response| response.map(Attributes::new))
     }
 
     /// Waits until every notification queued by on-device decisions so far was sent (or
@@ -308,6 +312,12 @@ fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
 
 /// A call under way, on the heap: only the path it took.
 pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
+
+/// A call that failed before it started, boxed like the others: inline, a ready
+/// `Result<TargetResponse>` would make every caller's future as large as a response.
+fn failed<'a>(error: Error) -> CallFuture<'a> {
+    Box::pin(std::future::ready(Err(error)))
+}
 
 /// Which path a `get_offers` call takes.
 enum Route<'a> {

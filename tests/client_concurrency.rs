@@ -153,7 +153,7 @@ async fn a_call_in_flight_holds_little_memory() {
 }
 
 #[tokio::test]
-async fn a_waiting_call_costs_its_caller_a_pointer() {
+async fn a_waiting_call_costs_its_caller_a_pointer_whatever_it_asks() {
     // Thousands of calls wait on the Edge at once in a busy service: the future each caller
     // holds must not carry the request. The call's own state lives on the heap while it runs.
     let stub = Stub::start().await;
@@ -169,4 +169,15 @@ async fn a_waiting_call_costs_its_caller_a_pointer() {
     );
     let response = waiting.await.expect("an answer");
     assert_eq!(response.status, 200);
+    let attributes = client.get_attributes(&["hero"], GetOffersOptions::default());
+    assert!(std::mem::size_of_val(&attributes) <= 32);
+    attributes.await.expect("attributes");
+    let notification: DeliveryRequest = serde_json::from_value(json!({
+        "context": {"channel": "web"},
+        "notifications": [{"id": "n1", "type": "display", "timestamp": 1, "mbox": {"name": "hero"}}]
+    }))
+    .expect("a valid request");
+    let notifying = client.send_notifications(GetOffersOptions::new(notification));
+    assert!(std::mem::size_of_val(&notifying) <= 32);
+    assert_eq!(notifying.await.expect("sent").status, 200);
 }
