@@ -171,44 +171,59 @@ impl Provider {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut etag = None;
-        if self.current.borrow().is_none() {
-            let mut delays = backoff(Duration::from_secs(30));
-            loop {
-                match self
-                    .download_unless_stopped(cdn.as_ref(), &mut etag, &mut shutdown)
-                    .await
-                {
-                    None => return,
-                    Some(Ok(_)) => break,
-                    Some(Err(error)) => self.failed(&error),
-                }
-                let delay = delays.next().unwrap_or(Duration::from_secs(30));
-                if stopped(&mut shutdown, delay).await {
-                    return;
-                }
-            }
+        let cdn = cdn.as_ref();
+        // The first artifact: until it loads, up to 30 s between attempts. (The borrow of
+        // `current` ends before the download installs into it.)
+        let unloaded = self.current.borrow().is_none();
+        let max_delay = Duration::from_secs(30);
+        if unloaded
+            && !self
+                .download_retrying(cdn, &mut etag, &mut shutdown, None, max_delay)
+                .await
+        {
+            return;
         }
         let interval = self.source.polling_interval;
         if interval.is_zero() {
             return;
         }
+        // Then a poll each interval, of up to 3 attempts.
+        let max_delay = interval.min(Duration::from_secs(30));
         loop {
-            if stopped(&mut shutdown, interval).await {
+            if stopped(&mut shutdown, interval).await
+                || !self
+                    .download_retrying(cdn, &mut etag, &mut shutdown, Some(3), max_delay)
+                    .await
+            {
                 return;
             }
-            let mut delays = backoff(interval.min(Duration::from_secs(30)));
-            for attempt in 0..3 {
-                match self
-                    .download_unless_stopped(cdn.as_ref(), &mut etag, &mut shutdown)
-                    .await
-                {
-                    None => return,
-                    Some(Ok(_)) => break,
-                    Some(Err(error)) => self.failed(&error),
-                }
-                if attempt < 2 && stopped(&mut shutdown, delays.next().unwrap_or(interval)).await {
-                    return;
-                }
+        }
+    }
+
+    /// Downloads until an attempt succeeds or `attempts` have failed, with backoff up to
+    /// `max_delay` between them. False when shutdown was asked for meanwhile.
+    async fn download_retrying(
+        &self,
+        cdn: &dyn Cdn,
+        etag: &mut Option<String>,
+        shutdown: &mut watch::Receiver<bool>,
+        attempts: Option<usize>,
+        max_delay: Duration,
+    ) -> bool {
+        let mut delays = backoff(max_delay);
+        let mut failed = 0;
+        loop {
+            match self.download_unless_stopped(cdn, etag, shutdown).await {
+                None => return false,
+                Some(Ok(_)) => return true,
+                Some(Err(error)) => self.failed(&error),
+            }
+            failed += 1;
+            if attempts.is_some_and(|n| failed >= n) {
+                return true;
+            }
+            if stopped(shutdown, delays.next().unwrap_or(max_delay)).await {
+                return false;
             }
         }
     }
