@@ -141,9 +141,9 @@ impl TargetClient {
     /// come back empty with `status` 206 and are listed in `meta`. Hybrid decides locally when
     /// it can, and asks the Edge otherwise.
     ///
-    /// Validation, routing and an on-device decision (unless it waits for a geo lookup) happen
-    /// when this is called; the returned future holds only the path taken, on the heap, so a
-    /// waiting call costs its caller a pointer.
+    /// Validation and routing happen when this is called; the returned future holds only the
+    /// path taken, on the heap, so a waiting call costs its caller a pointer. Nothing is sent
+    /// or decided until it is polled.
     pub fn get_offers(
         &self,
         options: GetOffersOptions,

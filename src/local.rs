@@ -38,9 +38,13 @@ pub(crate) fn get_offers<'a>(
         loaded.artifact.geo_targeting_enabled && transport.options.geo_lookup,
     );
     let Some(ip) = lookup else {
-        // Nothing to wait for: the future only hands over the answer.
-        let decided = decide_now(transport, notifier, &loaded, prepared, kept, started);
-        return Box::pin(std::future::ready(Ok(decided)));
+        // Nothing to wait for: decided on the first poll, so a future dropped unpolled queues no
+        // notification, and without the state of an `async` block (8 KB).
+        return Box::pin(futures::future::lazy(move |_| {
+            Ok(decide_now(
+                transport, notifier, &loaded, prepared, kept, started,
+            ))
+        }));
     };
     Box::pin(async move {
         let geo = match cdn.lookup_geo(ip.as_deref()).await {

@@ -85,13 +85,6 @@ impl Transport {
     ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
         let started = Instant::now();
         let mut prepared = self.prepare(options, request);
-        if self.options.telemetry_enabled && !self.telemetry.is_empty() {
-            let telemetry = prepared
-                .request
-                .telemetry
-                .get_or_insert_with(Telemetry::default);
-            telemetry.entries.extend(self.telemetry.drain());
-        }
         let span = tracing::info_span!(
             "target",
             operation,
@@ -100,6 +93,14 @@ impl Transport {
         );
         let timeout = options.timeout.unwrap_or(self.options.timeout);
         async move {
+            // Drained here, not when the call is made: a future dropped unpolled loses nothing.
+            if self.options.telemetry_enabled && !self.telemetry.is_empty() {
+                let telemetry = prepared
+                    .request
+                    .telemetry
+                    .get_or_insert_with(Telemetry::default);
+                telemetry.entries.extend(self.telemetry.drain());
+            }
             let (status, response) = self.send(&prepared, timeout).await?;
             tracing::Span::current().record("status", status);
             let parsing_started = Instant::now();

@@ -713,3 +713,33 @@ async fn an_artifact_file_loads_and_reloads_when_it_changes() {
     client.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_call_dropped_before_it_is_polled_decides_and_reports_nothing() {
+    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    cdn.serve_json(&artifact("A"), "\"v1\"");
+    let handed = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = handed.clone();
+    let client = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .notification_handler(move |request| sink.lock().expect("lock").push(request)),
+    )
+    .await
+    .expect("valid options");
+    ready(&client).await.expect("the artifact loads");
+    // A caller that gives up (a timeout, a select) before polling: no display notification.
+    drop(client.get_offers(GetOffersOptions::new(request(&["local-offer"]))));
+    client.flush().await;
+    assert!(handed.lock().expect("lock").is_empty());
+    // Awaited, the same call is decided and its display is reported once.
+    let out = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(variant(&out).as_deref(), Some("A"));
+    client.flush().await;
+    client.shutdown().await;
+    let handed = handed.lock().expect("lock");
+    assert_eq!(handed.len(), 1);
+    assert_eq!(handed[0].notifications.len(), 1);
+}
