@@ -153,10 +153,7 @@ impl TargetClient {
 
     /// Validates the request and starts the path that decides it.
     fn route(&self, mut options: GetOffersOptions) -> Result<CallFuture<'_>> {
-        let request = options
-            .request
-            .take()
-            .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))?;
+        let request = required_request(&mut options)?;
         request::validate(&request)?;
         let transport = &self.inner.transport;
         let method = options
@@ -214,10 +211,7 @@ impl TargetClient {
 
     /// Validates a notification request and starts sending it.
     fn notify(&self, mut options: GetOffersOptions) -> Result<CallFuture<'_>> {
-        let request = options
-            .request
-            .take()
-            .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))?;
+        let request = required_request(&mut options)?;
         if request.notifications.is_empty()
             && request
                 .telemetry
@@ -312,6 +306,14 @@ fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
 
 /// A call under way, on the heap: only the path it took.
 pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
+
+/// Takes the request out of `options`; every call needs one.
+fn required_request(options: &mut GetOffersOptions) -> Result<DeliveryRequest> {
+    options
+        .request
+        .take()
+        .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))
+}
 
 /// A call that failed before it started, boxed like the others: inline, a ready
 /// `Result<TargetResponse>` would make every caller's future as large as a response.
