@@ -91,6 +91,24 @@ fn variant(out: &adobe_target::TargetResponse) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Decides `local-offer` until it shows `want`, which a newer artifact brings; fails at `deadline`.
+async fn until_variant(client: &TargetClient, want: &str, deadline: tokio::time::Instant) {
+    loop {
+        let out = client
+            .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+            .await
+            .expect("a decision");
+        if variant(&out).as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the artifact with variant {want} is picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits (bounded) for an event matching `want`.
 async fn wait_for_event(
     events: &mut tokio::sync::broadcast::Receiver<Event>,
@@ -186,20 +204,7 @@ async fn polling_uses_the_etag_and_picks_up_a_new_artifact() {
     // A new artifact is published: a later poll swaps it in.
     let downloads_before = cdn.downloads();
     cdn.serve_json(&artifact("B"), "\"v2\"");
-    loop {
-        let out = client
-            .get_offers(GetOffersOptions::new(request(&["local-offer"])))
-            .await
-            .expect("a decision");
-        if variant(&out).as_deref() == Some("B") {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the new artifact is picked up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_variant(&client, "B", deadline).await;
     assert!(cdn.downloads() > downloads_before);
     let succeeded = wait_for_event(&mut events, |e| {
         matches!(e, Event::ArtifactDownloadSucceeded { .. })
@@ -696,20 +701,7 @@ async fn an_artifact_file_loads_and_reloads_when_it_changes() {
     changed["meta"]["revision"] = json!(2);
     std::fs::write(&path, changed.to_string()).expect("rewrite");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let out = client
-            .get_offers(GetOffersOptions::new(request(&["local-offer"])))
-            .await
-            .expect("a decision");
-        if variant(&out).as_deref() == Some("B-changed") {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the changed file is picked up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_variant(&client, "B-changed", deadline).await;
     client.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
