@@ -673,6 +673,17 @@ fn iterate<'a>(op: Op, args: &'a [Expr], scope: &Scope<'_, 'a>, root: &'a dyn Da
 
 const NULL: Val<'static> = Val::Null;
 
+/// `min` / `max` as json-logic-js computes them: `start` for no values, NaN once any is NaN.
+fn extreme(values: &[Val<'_>], start: f64, pick: fn(f64, f64) -> f64) -> f64 {
+    values.iter().map(to_number).fold(start, |acc, v| {
+        if acc.is_nan() || v.is_nan() {
+            f64::NAN
+        } else {
+            pick(acc, v)
+        }
+    })
+}
+
 fn strict_op<'a>(op: Op, values: &[Val<'a>], scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a> {
     let get = |i: usize| values.get(i).unwrap_or(&NULL);
     let n = |i: usize| to_number(get(i));
@@ -725,25 +736,8 @@ fn strict_op<'a>(op: Op, values: &[Val<'a>], scope: &Scope<'_, 'a>, root: &'a dy
         }
         Op::Div => Val::Num(n(0) / n(1)),
         Op::Mod => Val::Num(n(0) % n(1)),
-        Op::Min => Val::Num(values.iter().map(to_number).fold(f64::INFINITY, |acc, v| {
-            if acc.is_nan() || v.is_nan() {
-                f64::NAN
-            } else {
-                acc.min(v)
-            }
-        })),
-        Op::Max => Val::Num(
-            values
-                .iter()
-                .map(to_number)
-                .fold(f64::NEG_INFINITY, |acc, v| {
-                    if acc.is_nan() || v.is_nan() {
-                        f64::NAN
-                    } else {
-                        acc.max(v)
-                    }
-                }),
-        ),
+        Op::Min => Val::Num(extreme(values, f64::INFINITY, f64::min)),
+        Op::Max => Val::Num(extreme(values, f64::NEG_INFINITY, f64::max)),
         Op::Merge => Val::List(
             values
                 .iter()
