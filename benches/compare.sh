@@ -17,8 +17,8 @@ BENCH="$SCRATCH/bench"
 [ -d "$BENCH/.venv" ] || (cd "$BENCH" && ./setup.sh >/dev/null)
 ART=/tmp/adobe-target-artifacts
 python3 "$BENCH/make_artifacts.py" "$ART" 500 >/dev/null
-cargo build --release --example peer_bench
-RUST="$PWD/target/release/examples/peer_bench"
+cargo build --release -p adobe-target-peer-bench
+RUST="$PWD/target/release/peer_bench"
 RAW="$SCRATCH/raw.jsonl"
 : > "$RAW"
 run() { (cd "$BENCH" && timeout 180 ./with_stub.sh "$@" 2>>../stderr.log | tail -n 1 | tee -a "../raw.jsonl"); }
@@ -32,6 +32,8 @@ for r in $(seq "$RUNS"); do
   done
   run "$RUST" remote --conc 1 --n 2000 --max-seconds 60
   run "$RUST" remote --conc 64 --n 2000 --max-seconds 60
+  # The floor: the same exchange with reqwest alone, in the same binary, no SDK in between.
+  run "$RUST" http --conc 64 --n 2000 --max-seconds 60
   run node remote_node.js --conc 1 --n 2000 --max-seconds 60
   run node remote_node.js --conc 64 --n 2000 --max-seconds 60
   run .venv/bin/python remote_py.py --mode seq --n 2000 --conc 64 --max-seconds 60

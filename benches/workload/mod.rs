@@ -1,5 +1,5 @@
 //! The workload of `../shared/bench`, shared by `benches/ondevice.rs` and
-//! `examples/peer_bench.rs`: one call executes `mbox-magician` and prefetches it, with 3
+//! `benches/peer/src/main.rs`: one call executes `mbox-magician` and prefetches it, with 3
 //! parameters, a page URL, a Chrome user agent and geo fields, for one of 1000 visitors.
 
 use adobe_target::delivery::types::{

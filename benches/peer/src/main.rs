@@ -3,9 +3,10 @@
 //! `../shared/bench/with_stub.sh` (loopback-only network namespace, stub on 127.0.0.1).
 //!
 //! ```text
-//! cargo build --release --example peer_bench
-//! ./with_stub.sh target/release/examples/peer_bench ondevice --artifact AB_SIMPLE.json --notify off --n 5000 --warmup 500
-//! ./with_stub.sh target/release/examples/peer_bench remote --conc 64 --n 2000
+//! cargo build --release -p adobe-target-peer-bench
+//! ./with_stub.sh target/release/peer_bench ondevice --artifact AB_SIMPLE.json --notify off --n 5000 --warmup 500
+//! ./with_stub.sh target/release/peer_bench remote --conc 64 --n 2000
+//! ./with_stub.sh target/release/peer_bench http --conc 64 --n 2000   # reqwest alone, no SDK
 //! ```
 //!
 //! One call = `get_offers` executing one mbox and prefetching the same one, with 3 parameters, a
@@ -16,10 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use adobe_target::delivery::types::DeliveryResponse;
 use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
 use serde_json::{Value, json};
 
-#[path = "../benches/workload/mod.rs"]
+#[path = "../../workload/mod.rs"]
 mod workload;
 use workload::{make_request, tnt_ids};
 
@@ -167,7 +169,35 @@ async fn ondevice(http: reqwest::Client) -> Value {
     })
 }
 
-async fn remote(http: reqwest::Client) -> Value {
+/// Who makes a remote call: the SDK, or (`http` mode, the floor under any reqwest-based client)
+/// the bare exchange it comes down to, the same typed request posted as JSON and the answer
+/// decoded into the same typed response, with no SDK in between.
+#[derive(Clone)]
+enum Caller {
+    Sdk(TargetClient),
+    Http { http: reqwest::Client, url: String },
+}
+
+impl Caller {
+    async fn call(&self, ids: &[String], i: usize) -> bool {
+        match self {
+            Caller::Sdk(client) => client
+                .get_offers(GetOffersOptions::new(make_request(ids, i)))
+                .await
+                .is_ok_and(|r| r.status == 200),
+            Caller::Http { http, url } => {
+                match http.post(url).json(&make_request(ids, i)).send().await {
+                    Ok(response) if response.status() == 200 => {
+                        response.json::<DeliveryResponse>().await.is_ok()
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+async fn remote(http: reqwest::Client, bare: bool) -> Value {
     let (n, warmup, conc): (usize, usize, usize) = (
         number("n", "2000"),
         number("warmup", "100"),
@@ -176,24 +206,28 @@ async fn remote(http: reqwest::Client) -> Value {
     let max = Duration::from_secs_f64(number("max-seconds", "60"));
     let port: u16 = number("stub-port", "18080");
     let ids = Arc::new(tnt_ids());
-    let client = TargetClient::create(
-        ClientOptions::new("someClientId", "someOrgId@AdobeOrg")
-            .server_domain(format!("127.0.0.1:{port}"))
-            .secure(false)
-            .http_client(http.clone()),
-    )
-    .await
-    .expect("valid options");
-    let first = client
-        .get_offers(GetOffersOptions::new(make_request(&ids, 0)))
-        .await
-        .expect("a 200");
-    assert_eq!(first.status, 200);
-    for i in 0..warmup {
-        client
-            .get_offers(GetOffersOptions::new(make_request(&ids, i)))
+    let caller = if bare {
+        Caller::Http {
+            http: http.clone(),
+            url: format!(
+                "http://127.0.0.1:{port}/rest/v1/delivery?client=someClientId\
+                 &imsOrgId=someOrgId%40AdobeOrg&sessionId=3f1f6c2e-peer-bench-session"
+            ),
+        }
+    } else {
+        Caller::Sdk(
+            TargetClient::create(
+                ClientOptions::new("someClientId", "someOrgId@AdobeOrg")
+                    .server_domain(format!("127.0.0.1:{port}"))
+                    .secure(false)
+                    .http_client(http.clone()),
+            )
             .await
-            .expect("a 200");
+            .expect("valid options"),
+        )
+    };
+    for i in 0..=warmup {
+        assert!(caller.call(&ids, i).await, "the stub answers 200");
     }
     stub_reset(&http, port).await;
 
@@ -202,8 +236,8 @@ async fn remote(http: reqwest::Client) -> Value {
     let start = Instant::now();
     let workers: Vec<_> = (0..conc)
         .map(|_| {
-            let (client, next, errors, ids) =
-                (client.clone(), next.clone(), errors.clone(), ids.clone());
+            let (caller, next, errors, ids) =
+                (caller.clone(), next.clone(), errors.clone(), ids.clone());
             tokio::spawn(async move {
                 let mut micros = Vec::new();
                 loop {
@@ -212,14 +246,10 @@ async fn remote(http: reqwest::Client) -> Value {
                         return micros;
                     }
                     let t0 = Instant::now();
-                    match client
-                        .get_offers(GetOffersOptions::new(make_request(&ids, i)))
-                        .await
-                    {
-                        Ok(_) => micros.push(t0.elapsed().as_secs_f64() * 1e6),
-                        Err(_) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
+                    if caller.call(&ids, i).await {
+                        micros.push(t0.elapsed().as_secs_f64() * 1e6);
+                    } else {
+                        errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             })
@@ -233,8 +263,9 @@ async fn remote(http: reqwest::Client) -> Value {
     let requests = micros.len();
     let (mean, p50, p99) = latencies(micros);
     json!({
-        "sdk": "rust", "mode": "remote", "in_flight": conc, "requests": requests,
-        "errors": errors.load(Ordering::Relaxed), "req_per_s": round1(requests as f64 / wall),
+        "sdk": if bare { "rust-reqwest-only" } else { "rust" }, "mode": "remote", "in_flight": conc,
+        "requests": requests, "errors": errors.load(Ordering::Relaxed),
+        "req_per_s": round1(requests as f64 / wall),
         "mean_us": mean, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb(),
         "stub_seen": stub_stats(&http, port).await,
     })
@@ -251,9 +282,10 @@ fn main() {
         .expect("an HTTP client");
     let line = match std::env::args().nth(1).as_deref() {
         Some("ondevice") => runtime.block_on(ondevice(http)),
-        Some("remote") => runtime.block_on(remote(http)),
+        Some("remote") => runtime.block_on(remote(http, false)),
+        Some("http") => runtime.block_on(remote(http, true)),
         _ => {
-            eprintln!("usage: peer_bench ondevice|remote [flags of ../shared/bench]");
+            eprintln!("usage: peer_bench ondevice|remote|http [flags of ../shared/bench]");
             std::process::exit(2);
         }
     };
