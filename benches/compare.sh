@@ -17,8 +17,14 @@ BENCH="$SCRATCH/bench"
 [ -d "$BENCH/.venv" ] || (cd "$BENCH" && ./setup.sh >/dev/null)
 ART=/tmp/adobe-target-artifacts
 python3 "$BENCH/make_artifacts.py" "$ART" 500 >/dev/null
+# The SDK as built by default, and built remote-only (`--no-default-features`), as a
+# server-side service would build it.
 cargo build --release -p adobe-target-peer-bench
-RUST="$PWD/target/release/peer_bench"
+cp target/release/peer_bench "$SCRATCH/peer_bench"
+cargo build --release -p adobe-target-peer-bench --no-default-features
+cp target/release/peer_bench "$SCRATCH/peer_bench_remote_only"
+RUST="$PWD/$SCRATCH/peer_bench"
+REMOTE_ONLY="$PWD/$SCRATCH/peer_bench_remote_only"
 RAW="$SCRATCH/raw.jsonl"
 : > "$RAW"
 run() { (cd "$BENCH" && timeout 180 ./with_stub.sh "$@" 2>>../stderr.log | tail -n 1 | tee -a "../raw.jsonl"); }
@@ -30,10 +36,12 @@ for r in $(seq "$RUNS"); do
     run $sdk --artifact $ART/COLD_500.json --notify off --n 5000 --warmup 50 --max-seconds 20
     run $sdk --artifact $ART/HOT_500.json --notify off --n 5000 --warmup 5 --max-seconds 20
   done
-  run "$RUST" remote --conc 1 --n 2000 --max-seconds 60
-  run "$RUST" remote --conc 64 --n 2000 --max-seconds 60
-  # The floor: the same exchange with reqwest alone, in the same binary, no SDK in between.
-  run "$RUST" http --conc 64 --n 2000 --max-seconds 60
+  for rust in "$RUST" "$REMOTE_ONLY"; do
+    run "$rust" remote --conc 1 --n 2000 --max-seconds 60
+    run "$rust" remote --conc 64 --n 2000 --max-seconds 60
+    # The floor: the same exchange with reqwest alone, in the same binary, no SDK in between.
+    run "$rust" http --conc 64 --n 2000 --max-seconds 60
+  done
   run node remote_node.js --conc 1 --n 2000 --max-seconds 60
   run node remote_node.js --conc 64 --n 2000 --max-seconds 60
   run .venv/bin/python remote_py.py --mode seq --n 2000 --conc 64 --max-seconds 60

@@ -2,22 +2,17 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::FutureExt;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 
 use crate::attributes::Attributes;
-use crate::cdn::HttpCdn;
 use crate::delivery::types::{
     ChannelType, Context, DecisioningMethod, DeliveryRequest, MboxRequest, error::ConversionError,
 };
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::local;
-use crate::notifier::Notifier;
-use crate::ondevice::decide::remote_dependency;
-use crate::ondevice::provider::{Loaded, Provider, Source};
 use crate::options::{ClientOptions, GetOffersOptions};
 use crate::request;
 use crate::response::{ResponseMeta, TargetResponse};
@@ -52,28 +47,12 @@ struct Inner {
     engine: Option<Engine>,
 }
 
-/// The on-device side: the artifact provider, the CDN, and the background notification sender.
-struct Engine {
-    current: watch::Receiver<Option<Arc<Loaded>>>,
-    cdn: Arc<HttpCdn>,
-    notifier: Notifier,
-    stop: watch::Sender<bool>,
-    poller: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
-
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetClient")
             .field("options", &self.transport.options)
             .field("on_device", &self.engine.is_some())
             .finish()
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        // Stops polling; the notifier sends what is queued and ends on its own.
-        self.stop.send_replace(true);
     }
 }
 
@@ -91,7 +70,7 @@ impl TargetClient {
         let on_device = options.decisioning_method != DecisioningMethod::ServerSide;
         let transport = Arc::new(Transport::new(options)?);
         let engine = if on_device {
-            Some(start_engine(&transport)?)
+            Some(Engine::start(&transport)?)
         } else {
             None
         };
@@ -110,18 +89,13 @@ impl TargetClient {
     /// server-side; when the artifact is loaded for on-device and hybrid, waiting at most
     /// `maximum_wait_ready` (then [`Error::EngineNotReady`]).
     pub async fn ready(&self) -> Result<()> {
-        let Some(engine) = &self.inner.engine else {
-            return Ok(());
-        };
-        let mut current = engine.current.clone();
-        let wait = current.wait_for(Option::is_some);
-        let outcome = match self.inner.transport.options.maximum_wait_ready {
-            Some(limit) => tokio::time::timeout(limit, wait)
-                .await
-                .map_err(|_| Error::EngineNotReady)?,
-            None => wait.await,
-        };
-        outcome.map(|_| ()).map_err(|_| Error::EngineNotReady)
+        match &self.inner.engine {
+            Some(engine) => {
+                let limit = self.inner.transport.options.maximum_wait_ready;
+                engine.ready(limit).await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Receives every [`Event`] emitted from now on.
@@ -159,46 +133,16 @@ impl TargetClient {
         let method = options
             .decisioning_method
             .unwrap_or(transport.options.decisioning_method);
-        let loaded = self
-            .inner
-            .engine
-            .as_ref()
-            .and_then(|e| e.current.borrow().clone());
-        let route = match (method, loaded, &self.inner.engine) {
-            (DecisioningMethod::ServerSide, loaded, _) => {
-                Route::Remote(remote_meta(loaded.as_deref(), &request))
-            }
-            (DecisioningMethod::OnDevice, Some(loaded), Some(engine)) => {
-                Route::Local(loaded, engine)
-            }
-            (DecisioningMethod::OnDevice, _, _) => return Err(Error::EngineNotReady),
-            (DecisioningMethod::Hybrid, Some(loaded), Some(engine)) => {
-                let dependency = remote_dependency(&loaded.artifact, &request);
-                if dependency.needed() {
-                    Route::Remote(ResponseMeta {
-                        remote_mboxes: dependency.mboxes,
-                        remote_views: dependency.views,
-                        ..ResponseMeta::server_side()
-                    })
-                } else {
-                    Route::Local(loaded, engine)
-                }
-            }
-            (DecisioningMethod::Hybrid, _, _) => Route::Remote(ResponseMeta::server_side()),
-        };
-        Ok(match route {
-            Route::Remote(meta) => {
-                Box::pin(transport.execute("get_offers", &options, request, meta))
-            }
-            Route::Local(loaded, engine) => local::get_offers(
-                transport,
-                engine.cdn.as_ref(),
-                &engine.notifier,
-                loaded,
+        match &self.inner.engine {
+            Some(engine) => engine.get_offers(transport, method, &options, request),
+            None if method == DecisioningMethod::OnDevice => Err(Error::EngineNotReady),
+            None => Ok(Box::pin(transport.execute(
+                "get_offers",
                 &options,
                 request,
-            ),
-        })
+                ResponseMeta::server_side(),
+            ))),
+        }
     }
 
     /// Tells Target what the visitor saw or clicked (`request.notifications`). Always server-side.
@@ -256,7 +200,7 @@ impl TargetClient {
     /// reported through [`Event::SendNotificationError`]).
     pub async fn flush(&self) {
         if let Some(engine) = &self.inner.engine {
-            engine.notifier.flush().await;
+            engine.flush().await;
         }
     }
 
@@ -264,44 +208,10 @@ impl TargetClient {
     /// tasks to end. Later on-device calls still decide with the last artifact, but their
     /// notifications are reported as not sent.
     pub async fn shutdown(&self) {
-        let Some(engine) = &self.inner.engine else {
-            return;
-        };
-        engine.stop.send_replace(true);
-        let poller = engine.poller.lock().ok().and_then(|mut p| p.take());
-        if let Some(poller) = poller {
-            let _ = poller.await;
+        if let Some(engine) = &self.inner.engine {
+            engine.shutdown().await;
         }
-        engine.notifier.close().await;
     }
-}
-
-fn start_engine(transport: &Arc<Transport>) -> Result<Engine> {
-    let options = &transport.options;
-    let source = Source {
-        location: options.artifact_url(),
-        payload: options.artifact_payload.clone(),
-        polling_interval: options.polling_interval,
-    };
-    let provider = Arc::new(Provider::new(
-        source,
-        transport.events.clone(),
-        transport.telemetry.clone(),
-    )?);
-    let cdn = Arc::new(HttpCdn {
-        http: transport.http.clone(),
-        geo_url: format!("{}/v1/geo", options.cdn_base_url()),
-        timeout: options.timeout.max(Duration::from_secs(10)),
-    });
-    let (stop, stopped) = watch::channel(false);
-    let poller = tokio::spawn(provider.clone().run(cdn.clone(), stopped));
-    Ok(Engine {
-        current: provider.subscribe(),
-        cdn,
-        notifier: Notifier::start(transport.clone()),
-        stop,
-        poller: std::sync::Mutex::new(Some(poller)),
-    })
 }
 
 /// A call under way, on the heap: only the path it took.
@@ -319,25 +229,6 @@ fn required_request(options: &mut GetOffersOptions) -> Result<DeliveryRequest> {
 /// `Result<TargetResponse>` would make every caller's future as large as a response.
 fn failed<'a>(error: Error) -> CallFuture<'a> {
     Box::pin(std::future::ready(Err(error)))
-}
-
-/// Which path a `get_offers` call takes.
-enum Route<'a> {
-    /// By the Edge; the meta says which items needed it.
-    Remote(ResponseMeta),
-    /// On-device, with this artifact.
-    Local(Arc<Loaded>, &'a Engine),
-}
-
-/// How a call the server answers was decided; with an artifact, which items needed the server.
-fn remote_meta(loaded: Option<&Loaded>, request: &DeliveryRequest) -> ResponseMeta {
-    let mut meta = ResponseMeta::server_side();
-    if let Some(loaded) = loaded {
-        let dependency = remote_dependency(&loaded.artifact, request);
-        meta.remote_mboxes = dependency.mboxes;
-        meta.remote_views = dependency.views;
-    }
-    meta
 }
 
 /// `{context: {channel: web}}`, the request `get_attributes` starts from when given none.

@@ -17,23 +17,29 @@ mod attributes;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
+#[cfg(feature = "on-device")]
 mod cdn;
 mod client;
 mod concurrency;
 mod cookies;
 pub mod delivery;
+mod engine;
 mod error;
 mod events;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "on-device")]
 mod local;
+#[cfg(feature = "on-device")]
 mod notifier;
+#[cfg(feature = "on-device")]
 pub(crate) mod ondevice;
 mod open_enums;
 mod options;
 mod request;
 mod response;
+mod telemetry;
 mod transport;
 
 pub use attributes::Attributes;

@@ -15,10 +15,10 @@ use crate::notifier::{Job, Notifier};
 use crate::ondevice::decide::{DecideInput, decide};
 use crate::ondevice::geo;
 use crate::ondevice::provider::{Cdn, Loaded};
-use crate::ondevice::telemetry::request_entry;
 use crate::options::GetOffersOptions;
 use crate::request::Prepared;
 use crate::response::{self, ResponseMeta, TargetResponse};
+use crate::telemetry::request_entry;
 use crate::transport::Transport;
 
 /// Decides `request` with the loaded artifact: at once, or after a geo lookup when the artifact

@@ -478,6 +478,10 @@ impl ClientOptions {
         if self.timeout.is_zero() {
             return Err(invalid("timeout", "must be greater than zero"));
         }
+        if !cfg!(feature = "on-device") && self.decisioning_method != DecisioningMethod::ServerSide
+        {
+            return Err(on_device_unavailable());
+        }
         if let Some(domain) = &self.server_domain {
             check_host("server_domain", domain)?;
         }
@@ -558,6 +562,7 @@ impl<'de> serde::Deserialize<'de> for ClientOptions {
     }
 }
 
+#[cfg(feature = "on-device")]
 impl ClientOptions {
     /// The CDN base URL: `cdn_base_path`, else by `cdn_environment`.
     pub(crate) fn cdn_base_url(&self) -> String {
@@ -729,6 +734,14 @@ impl GetOffersOptions {
         }
         Ok(options)
     }
+}
+
+/// What on-device and hybrid options get from a build without the `on-device` feature.
+pub(crate) fn on_device_unavailable() -> Error {
+    invalid(
+        "decisioning_method",
+        "on-device and hybrid decisioning need the crate's `on-device` feature",
+    )
 }
 
 fn invalid(option: &str, reason: impl Into<String>) -> Error {

@@ -15,10 +15,10 @@ use crate::delivery::{
 };
 use crate::error::{Error, Result};
 use crate::events::EventBus;
-use crate::ondevice::telemetry::{TelemetryStore, request_entry};
 use crate::options::{ClientOptions, GetOffersOptions};
 use crate::request::{self, Environment, Prepared};
 use crate::response::{self, ResponseMeta, TargetResponse};
+use crate::telemetry::{TelemetryStore, request_entry};
 
 /// Where "now" comes from (a fixed clock in tests and replays).
 pub(crate) type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;

@@ -179,6 +179,7 @@ async fn a_silent_server_is_a_timeout() {
     );
 }
 
+#[cfg(feature = "on-device")]
 #[tokio::test]
 async fn a_broken_cdn_is_reported_and_shutdown_still_returns_promptly() {
     let delivery = Stub::start().await;
@@ -243,6 +244,7 @@ async fn a_broken_cdn_is_reported_and_shutdown_still_returns_promptly() {
     }
 }
 
+#[cfg(feature = "on-device")]
 #[tokio::test]
 async fn notifications_that_fail_are_reported_and_later_ones_go_through() {
     let delivery = Stub::start().await;

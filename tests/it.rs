@@ -1,22 +1,31 @@
 //! Integration tests, in one binary so the crate links once.
 
+// A remote-only build (`--no-default-features`) leaves out the on-device tests, and with them
+// the only users of some shared helpers and imports.
+#![cfg_attr(not(feature = "on-device"), allow(dead_code, unused_imports))]
+
 mod attributes;
 #[cfg(feature = "blocking")]
 mod blocking;
+#[cfg(feature = "on-device")]
 mod cdn_stub;
 mod client_concurrency;
 mod client_outcomes;
 mod client_requests;
+#[cfg(feature = "on-device")]
 mod decide_cli;
 mod faults;
 mod generated_surface;
+#[cfg(feature = "on-device")]
 mod load_smoke;
 mod log_hygiene;
+#[cfg(feature = "on-device")]
 mod ondevice;
 mod options_validation;
 mod request_payloads;
 mod response_payloads;
 mod roundtrip;
+#[cfg(feature = "on-device")]
 mod server_e2e;
 mod stub;
 mod support;

@@ -19,6 +19,43 @@ fn base() -> ClientOptions {
     ClientOptions::new("acmeclient", ORG)
 }
 
+/// A build without the `on-device` feature names the option and the feature it needs.
+fn refused_without_on_device(result: adobe_target::Result<impl std::fmt::Debug>) {
+    let (option, reason) = invalid_option(result);
+    assert_eq!(option, "decisioning_method");
+    assert!(reason.contains("`on-device` feature"), "{reason}");
+}
+
+#[cfg(not(feature = "on-device"))]
+#[tokio::test]
+async fn a_remote_only_build_refuses_on_device_and_hybrid_clients_and_serves_server_side() {
+    for method in [DecisioningMethod::OnDevice, DecisioningMethod::Hybrid] {
+        refused_without_on_device(TargetClient::create(base().decisioning_method(method)).await);
+    }
+    refused_without_on_device(
+        ClientOptions::from_map(json!({
+            "client": "acmeclient", "organization_id": ORG, "decisioning_method": "hybrid"
+        }))
+        .and_then(|options| options.validate()),
+    );
+    let client = TargetClient::create(base())
+        .await
+        .expect("server-side needs no feature");
+    client.ready().await.expect("ready at once");
+    let asked_on_device = client
+        .get_offers(
+            GetOffersOptions::new(request(json!({"context": {"channel": "web"}})))
+                .decisioning_method(DecisioningMethod::OnDevice),
+        )
+        .await;
+    assert!(
+        matches!(asked_on_device, Err(Error::EngineNotReady)),
+        "{asked_on_device:?}"
+    );
+    client.flush().await;
+    client.shutdown().await;
+}
+
 #[tokio::test]
 async fn each_invalid_typed_option_is_named() {
     let cases: Vec<(ClientOptions, &str, &str)> = vec![
@@ -202,7 +239,11 @@ fn the_map_reads_python_and_node_keys_with_their_units() {
         .max_retries(4)
         .max_in_flight(std::num::NonZeroUsize::new(32).expect("non-zero"));
     assert_eq!(format!("{python:?}"), format!("{typed:?}"));
-    python.validate().expect("valid");
+    if cfg!(feature = "on-device") {
+        python.validate().expect("valid");
+    } else {
+        refused_without_on_device(python.validate());
+    }
 
     let node: ClientOptions = serde_json::from_value(json!({
         "client": "acmeclient", "organizationId": ORG, "pollingInterval": 600000, "decisioningMethod": "hybrid",

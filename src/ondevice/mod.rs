@@ -7,4 +7,3 @@ pub(crate) mod decide;
 pub(crate) mod geo;
 pub(crate) mod provider;
 pub(crate) mod rules;
-pub(crate) mod telemetry;

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::artifact::Artifact;
-use super::telemetry::{TelemetryStore, download_entry};
 use crate::delivery::types::Geo;
 use crate::error::Result;
 use crate::events::{Event, EventBus};
+use crate::telemetry::{TelemetryStore, download_entry};
 
 /// What an artifact download brought.
 #[derive(Debug)]

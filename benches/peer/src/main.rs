@@ -3,7 +3,7 @@
 //! `../shared/bench/with_stub.sh` (loopback-only network namespace, stub on 127.0.0.1).
 //!
 //! ```text
-//! cargo build --release -p adobe-target-peer-bench
+//! cargo build --release -p adobe-target-peer-bench   # --no-default-features: the SDK remote-only
 //! ./with_stub.sh target/release/peer_bench ondevice --artifact AB_SIMPLE.json --notify off --n 5000 --warmup 500
 //! ./with_stub.sh target/release/peer_bench remote --conc 64 --n 2000
 //! ./with_stub.sh target/release/peer_bench http --conc 64 --n 2000   # reqwest alone, no SDK
@@ -20,6 +20,13 @@ use std::time::{Duration, Instant};
 use adobe_target::delivery::types::DeliveryResponse;
 use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
 use serde_json::{Value, json};
+
+/// How the results name this binary: the SDK as built by default, or built remote-only.
+const SDK: &str = if cfg!(feature = "on-device") {
+    "rust"
+} else {
+    "rust-remote-only-build"
+};
 
 #[path = "../../workload/mod.rs"]
 mod workload;
@@ -161,7 +168,7 @@ async fn ondevice(http: reqwest::Client) -> Value {
     let stats = stub_stats(&http, port).await;
     client.shutdown().await;
     json!({
-        "sdk": "rust", "mode": "on-device",
+        "sdk": SDK, "mode": "on-device",
         "artifact": std::path::Path::new(&artifact_file).file_name().and_then(|n| n.to_str()),
         "notify": notify, "calls": calls, "init_ms": init_ms,
         "calls_per_s": round1(calls as f64 / wall), "mbox_decisions_per_s": round1(2.0 * calls as f64 / wall),
@@ -263,7 +270,8 @@ async fn remote(http: reqwest::Client, bare: bool) -> Value {
     let requests = micros.len();
     let (mean, p50, p99) = latencies(micros);
     json!({
-        "sdk": if bare { "rust-reqwest-only" } else { "rust" }, "mode": "remote", "in_flight": conc,
+        "sdk": if bare { format!("{SDK}, reqwest only") } else { SDK.to_owned() },
+        "mode": "remote", "in_flight": conc,
         "requests": requests, "errors": errors.load(Ordering::Relaxed),
         "req_per_s": round1(requests as f64 / wall),
         "mean_us": mean, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb(),

@@ -79,6 +79,7 @@ pub(crate) fn request_entry(
 }
 
 /// The entry for an artifact download.
+#[cfg(feature = "on-device")]
 pub(crate) fn download_entry(
     request_id: String,
     timestamp: i64,
@@ -100,7 +101,10 @@ mod tests {
     fn the_store_is_bounded_and_drains() {
         let store = TelemetryStore::default();
         for i in 0..(MAX_ENTRIES + 10) {
-            store.add(download_entry(i.to_string(), 0, std::time::Duration::ZERO));
+            store.add(TelemetryEntry {
+                request_id: Some(i.to_string()),
+                ..TelemetryEntry::default()
+            });
         }
         let drained = store.drain();
         assert_eq!(drained.len(), MAX_ENTRIES);

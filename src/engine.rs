@@ -1,0 +1,199 @@
+//! The on-device side of a client: the artifact provider and its polling, the CDN, and the
+//! background notification sender. Built with the crate's `on-device` feature (on by default);
+//! without it a client has no engine, and on-device and hybrid options are refused when the
+//! client is created, so a remote-only service links none of the decisioning code.
+
+#[cfg(feature = "on-device")]
+pub(crate) use with_engine::Engine;
+#[cfg(not(feature = "on-device"))]
+pub(crate) use without_engine::Engine;
+
+#[cfg(feature = "on-device")]
+mod with_engine {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::sync::watch;
+
+    use crate::cdn::HttpCdn;
+    use crate::client::CallFuture;
+    use crate::delivery::types::{DecisioningMethod, DeliveryRequest};
+    use crate::error::{Error, Result};
+    use crate::local;
+    use crate::notifier::Notifier;
+    use crate::ondevice::decide::remote_dependency;
+    use crate::ondevice::provider::{Loaded, Provider, Source};
+    use crate::options::GetOffersOptions;
+    use crate::response::ResponseMeta;
+    use crate::transport::Transport;
+
+    pub(crate) struct Engine {
+        current: watch::Receiver<Option<Arc<Loaded>>>,
+        cdn: Arc<HttpCdn>,
+        notifier: Notifier,
+        stop: watch::Sender<bool>,
+        poller: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    }
+
+    impl Drop for Engine {
+        fn drop(&mut self) {
+            // Stops polling; the notifier sends what is queued and ends on its own.
+            self.stop.send_replace(true);
+        }
+    }
+
+    impl Engine {
+        /// Starts loading the artifact (and polling for new ones) in the background.
+        pub(crate) fn start(transport: &Arc<Transport>) -> Result<Self> {
+            let options = &transport.options;
+            let source = Source {
+                location: options.artifact_url(),
+                payload: options.artifact_payload.clone(),
+                polling_interval: options.polling_interval,
+            };
+            let provider = Arc::new(Provider::new(
+                source,
+                transport.events.clone(),
+                transport.telemetry.clone(),
+            )?);
+            let cdn = Arc::new(HttpCdn {
+                http: transport.http.clone(),
+                geo_url: format!("{}/v1/geo", options.cdn_base_url()),
+                timeout: options.timeout.max(Duration::from_secs(10)),
+            });
+            let (stop, stopped) = watch::channel(false);
+            let poller = tokio::spawn(provider.clone().run(cdn.clone(), stopped));
+            Ok(Self {
+                current: provider.subscribe(),
+                cdn,
+                notifier: Notifier::start(transport.clone()),
+                stop,
+                poller: std::sync::Mutex::new(Some(poller)),
+            })
+        }
+
+        /// Resolves once an artifact is loaded, waiting at most `limit`.
+        pub(crate) async fn ready(&self, limit: Option<Duration>) -> Result<()> {
+            let mut current = self.current.clone();
+            let wait = current.wait_for(Option::is_some);
+            let outcome = match limit {
+                Some(limit) => tokio::time::timeout(limit, wait)
+                    .await
+                    .map_err(|_| Error::EngineNotReady)?,
+                None => wait.await,
+            };
+            outcome.map(|_| ()).map_err(|_| Error::EngineNotReady)
+        }
+
+        /// Starts a validated `get_offers` call: on-device when `method` and the artifact loaded
+        /// now allow it, by the Edge otherwise, with the meta saying which items needed it.
+        pub(crate) fn get_offers<'a>(
+            &'a self,
+            transport: &'a Transport,
+            method: DecisioningMethod,
+            options: &GetOffersOptions,
+            request: DeliveryRequest,
+        ) -> Result<CallFuture<'a>> {
+            let loaded = self.current.borrow().clone();
+            let meta = match (method, loaded) {
+                (DecisioningMethod::OnDevice, None) => return Err(Error::EngineNotReady),
+                (DecisioningMethod::OnDevice, Some(loaded)) => {
+                    return Ok(self.decide(transport, loaded, options, request));
+                }
+                (DecisioningMethod::Hybrid | DecisioningMethod::ServerSide, Some(loaded)) => {
+                    let dependency = remote_dependency(&loaded.artifact, &request);
+                    if method == DecisioningMethod::Hybrid && !dependency.needed() {
+                        return Ok(self.decide(transport, loaded, options, request));
+                    }
+                    ResponseMeta {
+                        remote_mboxes: dependency.mboxes,
+                        remote_views: dependency.views,
+                        ..ResponseMeta::server_side()
+                    }
+                }
+                (_, None) => ResponseMeta::server_side(),
+            };
+            Ok(Box::pin(transport.execute(
+                "get_offers",
+                options,
+                request,
+                meta,
+            )))
+        }
+
+        fn decide<'a>(
+            &'a self,
+            transport: &'a Transport,
+            loaded: Arc<Loaded>,
+            options: &GetOffersOptions,
+            request: DeliveryRequest,
+        ) -> CallFuture<'a> {
+            local::get_offers(
+                transport,
+                self.cdn.as_ref(),
+                &self.notifier,
+                loaded,
+                options,
+                request,
+            )
+        }
+
+        /// Waits until every queued notification was sent or reported.
+        pub(crate) async fn flush(&self) {
+            self.notifier.flush().await;
+        }
+
+        /// Stops polling, sends what is queued, and waits for the background tasks to end.
+        pub(crate) async fn shutdown(&self) {
+            self.stop.send_replace(true);
+            let poller = self.poller.lock().ok().and_then(|mut p| p.take());
+            if let Some(poller) = poller {
+                let _ = poller.await;
+            }
+            self.notifier.close().await;
+        }
+    }
+}
+
+#[cfg(not(feature = "on-device"))]
+mod without_engine {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::client::CallFuture;
+    use crate::delivery::types::{DecisioningMethod, DeliveryRequest};
+    use crate::error::Result;
+    use crate::options::{GetOffersOptions, on_device_unavailable};
+    use crate::transport::Transport;
+
+    /// No engine can exist without the feature: a client's `Option<Engine>` is always `None`.
+    pub(crate) enum Engine {}
+
+    impl Engine {
+        pub(crate) fn start(_: &Arc<Transport>) -> Result<Self> {
+            Err(on_device_unavailable())
+        }
+
+        pub(crate) async fn ready(&self, _: Option<Duration>) -> Result<()> {
+            match *self {}
+        }
+
+        pub(crate) fn get_offers<'a>(
+            &'a self,
+            _: &'a Transport,
+            _: DecisioningMethod,
+            _: &GetOffersOptions,
+            _: DeliveryRequest,
+        ) -> Result<CallFuture<'a>> {
+            match *self {}
+        }
+
+        pub(crate) async fn flush(&self) {
+            match *self {}
+        }
+
+        pub(crate) async fn shutdown(&self) {
+            match *self {}
+        }
+    }
+}
