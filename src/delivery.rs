@@ -142,30 +142,36 @@ impl ClientHooks<()> for Client {
         if !(status.is_client_error() || status.is_server_error()) {
             return Ok(response);
         }
-        // The spec promises an `UnexpectedError` body on 4xx/5xx, but proxies and load balancers
-        // send HTML or nothing. Reshape such a body into the API's form so the status survives.
-        let headers = response.headers().clone();
-        let body = response.bytes().await?;
-        let body = if serde_json::from_slice::<types::UnexpectedError>(&body).is_ok() {
-            body
-        } else {
-            let message = match crate::error::excerpt(&body) {
-                text if text.trim().is_empty() => status.to_string(),
-                text => text,
-            };
-            let error = types::UnexpectedError {
-                status: i32::from(status.as_u16()),
-                message,
-            };
-            Bytes::from(serde_json::to_vec(&error).unwrap_or_default())
-        };
-        let mut rebuilt = http::Response::new(body);
-        *rebuilt.status_mut() = status;
-        *rebuilt.headers_mut() = headers;
-        rebuilt.headers_mut().remove(http::header::CONTENT_LENGTH);
-        rebuilt.headers_mut().remove(http::header::CONTENT_ENCODING);
-        Ok(reqwest::Response::from(rebuilt))
+        // Boxed: only error answers need its state, and every call in flight holds this future.
+        Box::pin(uniform_error_body(response)).await
     }
+}
+
+/// The spec promises an `UnexpectedError` body on 4xx/5xx, but proxies and load balancers send
+/// HTML or nothing. Reshapes such a body into the API's form so the status survives.
+async fn uniform_error_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let body = if serde_json::from_slice::<types::UnexpectedError>(&body).is_ok() {
+        body
+    } else {
+        let message = match crate::error::excerpt(&body) {
+            text if text.trim().is_empty() => status.to_string(),
+            text => text,
+        };
+        let error = types::UnexpectedError {
+            status: i32::from(status.as_u16()),
+            message,
+        };
+        Bytes::from(serde_json::to_vec(&error).unwrap_or_default())
+    };
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.headers_mut() = headers;
+    rebuilt.headers_mut().remove(http::header::CONTENT_LENGTH);
+    rebuilt.headers_mut().remove(http::header::CONTENT_ENCODING);
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// Makes reading `response` fail once it passes [`MAX_RESPONSE_BYTES`].
