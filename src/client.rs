@@ -136,12 +136,12 @@ impl TargetClient {
         match &self.inner.engine {
             Some(engine) => engine.get_offers(transport, method, &options, request),
             None if method == DecisioningMethod::OnDevice => Err(Error::EngineNotReady),
-            None => Ok(Box::pin(transport.execute(
-                "get_offers",
+            None => Ok(remote(
+                transport,
                 &options,
                 request,
                 ResponseMeta::server_side(),
-            ))),
+            )),
         }
     }
 
@@ -223,6 +223,16 @@ fn required_request(options: &mut GetOffersOptions) -> Result<DeliveryRequest> {
         .request
         .take()
         .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))
+}
+
+/// A `get_offers` call the Edge decides; `meta` says which items needed it.
+pub(crate) fn remote<'a>(
+    transport: &'a Transport,
+    options: &GetOffersOptions,
+    request: DeliveryRequest,
+    meta: ResponseMeta,
+) -> CallFuture<'a> {
+    Box::pin(transport.execute("get_offers", options, request, meta))
 }
 
 /// A call that failed before it started, boxed like the others: inline, a ready

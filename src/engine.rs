@@ -16,7 +16,7 @@ mod with_engine {
     use tokio::sync::watch;
 
     use crate::cdn::HttpCdn;
-    use crate::client::CallFuture;
+    use crate::client::{CallFuture, remote};
     use crate::delivery::types::{DecisioningMethod, DeliveryRequest};
     use crate::error::{Error, Result};
     use crate::local;
@@ -113,12 +113,7 @@ mod with_engine {
                 }
                 (_, None) => ResponseMeta::server_side(),
             };
-            Ok(Box::pin(transport.execute(
-                "get_offers",
-                options,
-                request,
-                meta,
-            )))
+            Ok(remote(transport, options, request, meta))
         }
 
         fn decide<'a>(
