@@ -61,7 +61,6 @@ impl RemoteDependency {
 /// The requested names the server must decide, once each: those the artifact lists as remote,
 /// then those it does not list as local.
 fn needing_server(requested: &[&str], remote: &[String], local: &[String]) -> Vec<String> {
-    let mut needed: Vec<String> = Vec::new();
     let remote = remote
         .iter()
         .map(String::as_str)
@@ -70,12 +69,18 @@ fn needing_server(requested: &[&str], remote: &[String], local: &[String]) -> Ve
         .iter()
         .copied()
         .filter(|r| !local.iter().any(|l| l == r));
-    for name in remote.chain(unknown) {
-        if !needed.iter().any(|n| n == name) {
-            needed.push(name.to_owned());
+    unique(remote.chain(unknown))
+}
+
+/// `names` without repeats, in first-seen order.
+fn unique<'n>(names: impl Iterator<Item = &'n str>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for name in names {
+        if !seen.iter().any(|n| n == name) {
+            seen.push(name.to_owned());
         }
     }
-    needed
+    seen
 }
 
 /// Mboxes in `remoteMboxes` or not in `localMboxes` need the server; so do views likewise, and
@@ -115,8 +120,7 @@ pub(crate) fn remote_dependency(
     let mboxes = needing_server(&requested, &artifact.remote_mboxes, &artifact.local_mboxes);
     let views = if !view_requests.is_empty() && named.is_empty() {
         // Views asked for without names: every remote view.
-        let all: Vec<&str> = artifact.remote_views.iter().map(String::as_str).collect();
-        needing_server(&all, &artifact.remote_views, &artifact.remote_views)
+        unique(artifact.remote_views.iter().map(String::as_str))
     } else {
         needing_server(&named, &artifact.remote_views, &artifact.local_views)
     };
