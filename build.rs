@@ -3,6 +3,9 @@
 //! Output, in `$OUT_DIR`:
 //! - `delivery_api.rs`: the models (`types`), their builders and the raw `Client::execute` call,
 //!   included by `src/delivery.rs`;
+//! - `delivery_positional.rs`: the same `execute` call with positional, borrowed arguments, which
+//!   the SDK sends every call through (a call in flight then holds references to its request, not
+//!   copies of it); every model in it is replaced by the one in `delivery_api.rs`;
 //! - `delivery_surface.txt`: a plain listing of every generated type and of the `execute` call's
 //!   parameters, which `tests/generated_surface.rs` snapshots so that a spec change shows up as a
 //!   reviewable diff.
@@ -21,6 +24,10 @@ const SPEC: &str = "spec/delivery-api.yaml";
 /// (`src/open_enums.rs`), so a new value never fails a whole response.
 const OPEN_ENUMS: [&str; 3] = ["OptionType", "MetricType", "AuthenticatedState"];
 
+/// Models renamed from their schema's name: `Option` would shadow `std::option::Option` under
+/// `use types::*`.
+const RENAMES: [(&str, &str); 1] = [("Option", "OfferOption")];
+
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
@@ -29,9 +36,31 @@ fn main() {
     let spec: openapiv3::OpenAPI = serde_norway::from_str(&text)
         .unwrap_or_else(|e| panic!("{SPEC} is not valid OpenAPI 3.0: {e}"));
 
+    let builder_style = generate(&spec, &settings(InterfaceStyle::Builder, &[]));
+    // The positional call reuses the models above: each schema is replaced by the type the first
+    // run made of it, so the second run emits only the client and its one method.
+    let models = model_paths(&spec, &builder_style);
+    let positional = generate(&spec, &settings(InterfaceStyle::Positional, &models));
+
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    write(
+        &out_dir.join("delivery_api.rs"),
+        &prettyplease::unparse(&builder_style),
+    );
+    write(
+        &out_dir.join("delivery_positional.rs"),
+        &prettyplease::unparse(&positional),
+    );
+    write(
+        &out_dir.join("delivery_surface.txt"),
+        &surface(&builder_style),
+    );
+}
+
+fn settings(interface: InterfaceStyle, models: &[(String, String)]) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
-        .with_interface(InterfaceStyle::Builder)
+        .with_interface(interface)
         .with_tag(TagStyle::Merged)
         // `src/delivery.rs` implements the hooks: error bodies that are not the API's JSON keep
         // their HTTP status instead of turning into a decode error.
@@ -39,9 +68,10 @@ fn main() {
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
         // Deterministic key order for maps (parameters, trace usage): stable payloads and snapshots.
-        .with_map_type("::std::collections::BTreeMap")
-        // `Option` would shadow `std::option::Option` under `use types::*`.
-        .with_patch("Option", TypePatch::default().with_rename("OfferOption"));
+        .with_map_type("::std::collections::BTreeMap");
+    for (name, rename) in RENAMES {
+        settings.with_patch(name, TypePatch::default().with_rename(rename));
+    }
     for name in OPEN_ENUMS {
         settings.with_replacement(
             name,
@@ -49,20 +79,57 @@ fn main() {
             [TypeImpl::Display].into_iter(),
         );
     }
+    for (schema, path) in models {
+        settings.with_replacement(schema, path, std::iter::empty());
+    }
+    settings
+}
 
-    let mut generator = Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&spec)
+fn generate(spec: &openapiv3::OpenAPI, settings: &GenerationSettings) -> syn::File {
+    let tokens = Generator::new(settings)
+        .generate_tokens(spec)
         .unwrap_or_else(|e| panic!("progenitor could not generate a client from {SPEC}: {e}"));
-    let file: syn::File =
-        syn::parse2(tokens).unwrap_or_else(|e| panic!("progenitor produced invalid Rust: {e}"));
+    syn::parse2(tokens).unwrap_or_else(|e| panic!("progenitor produced invalid Rust: {e}"))
+}
 
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    write(
-        &out_dir.join("delivery_api.rs"),
-        &prettyplease::unparse(&file),
-    );
-    write(&out_dir.join("delivery_surface.txt"), &surface(&file));
+/// Each generated model's name before any rename (typify changes the case of some schema names:
+/// `QAMode` becomes `QaMode`), with its path.
+fn model_paths(spec: &openapiv3::OpenAPI, generated: &syn::File) -> Vec<(String, String)> {
+    let idents: Vec<String> = items_of(generated, "types")
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let schemas = spec.components.iter().flat_map(|c| c.schemas.keys());
+    schemas
+        .filter(|name| !OPEN_ENUMS.contains(&name.as_str()))
+        .map(|name| {
+            let renamed = RENAMES.iter().find(|(from, _)| from == name);
+            let wanted = renamed.map_or(name.as_str(), |(_, to)| to);
+            let ident = idents
+                .iter()
+                .find(|ident| ident.eq_ignore_ascii_case(wanted))
+                .unwrap_or_else(|| panic!("no model was generated for schema {name}"));
+            let key = renamed.map_or(ident.as_str(), |(from, _)| from);
+            (key.to_owned(), format!("crate::delivery::types::{ident}"))
+        })
+        .collect()
+}
+
+/// The items of the top-level module `name` of `file` (none if it has no such module).
+fn items_of<'a>(file: &'a syn::File, name: &str) -> &'a [syn::Item] {
+    file.items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == name => {
+                module.content.as_ref().map(|(_, items)| items.as_slice())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 fn write(path: &Path, contents: &str) {
@@ -73,19 +140,8 @@ fn write(path: &Path, contents: &str) {
 /// `execute` request builder.
 fn surface(file: &syn::File) -> String {
     let mut out = String::new();
-    for item in &file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        let Some((_, items)) = &module.content else {
-            continue;
-        };
-        match module.ident.to_string().as_str() {
-            "types" => list_types(items, &mut out),
-            "builder" => list_execute(items, &mut out),
-            _ => {}
-        }
-    }
+    list_types(items_of(file, "types"), &mut out);
+    list_execute(items_of(file, "builder"), &mut out);
     out
 }
 

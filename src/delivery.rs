@@ -40,6 +40,23 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/delivery_api.rs"));
 }
 
+/// The same `execute` call taking its arguments by reference, which [`crate::TargetClient`] sends
+/// through: a call in flight borrows its request instead of holding a copy in builder form and
+/// another typed one.
+#[allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    clippy::restriction,
+    unused_imports,
+    unreachable_pub,
+    dead_code,
+    rustdoc::all
+)]
+pub(crate) mod positional {
+    include!(concat!(env!("OUT_DIR"), "/delivery_positional.rs"));
+}
+
 pub use generated::Client;
 pub use progenitor_client::{Error as RawError, ResponseValue};
 
@@ -86,7 +103,18 @@ pub fn send(
 ) -> impl Future<Output = Result<Option<ResponseValue<types::DeliveryResponse>>>> + Send + '_ {
     // Not an `async fn` (nor an `async` block): either would hold the generated call's future
     // twice, once as captured and once as awaited, next to a copy of the builder.
-    call.send().map(|result| match result {
+    call.send().map(settle)
+}
+
+/// The answer of an `execute` call as [`send`] returns it: a `204` is `Ok(None)`, a failure a
+/// typed [`Error`].
+pub(crate) fn settle(
+    result: std::result::Result<
+        ResponseValue<types::DeliveryResponse>,
+        RawError<types::UnexpectedError>,
+    >,
+) -> Result<Option<ResponseValue<types::DeliveryResponse>>> {
+    match result {
         Ok(response) => Ok(Some(response)),
         Err(RawError::UnexpectedResponse(response))
             if response.status() == StatusCode::NO_CONTENT =>
@@ -94,57 +122,77 @@ pub fn send(
             Ok(None)
         }
         Err(error) => Err(Error::from(error)),
-    })
+    }
 }
 
-impl ClientHooks<()> for Client {
-    /// Identifies the SDK (`X-EXC-SDK`, `X-EXC-SDK-Version`) and gives each attempt a fresh
-    /// `X-Request-Id`, as every Target SDK does.
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> std::result::Result<(), RawError<E>> {
-        let headers = request.headers_mut();
-        headers.insert(
-            "x-exc-sdk",
-            http::HeaderValue::from_static(crate::client::SDK_NAME),
-        );
-        headers.insert(
-            "x-exc-sdk-version",
-            http::HeaderValue::from_static(crate::client::SDK_VERSION),
-        );
-        let request_id = uuid::Uuid::new_v4().to_string();
-        tracing::debug!(x_request_id = %request_id, "request id");
-        if let Ok(value) = http::HeaderValue::from_str(&request_id) {
-            headers.insert("x-request-id", value);
-        }
-        Ok(())
-    }
+/// Both generated clients run the same hooks.
+macro_rules! hooks {
+    ($($client:ty),+) => {$(
+        impl ClientHooks<()> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                _info: &OperationInfo,
+            ) -> std::result::Result<(), RawError<E>> {
+                identify(request);
+                Ok(())
+            }
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        tracing::debug!(
-            operation = info.operation_id,
-            path = request.url().path(),
-            "sending"
-        );
-        let response = limit_body(self.client().execute(request).await?);
-        let status = response.status();
-        tracing::debug!(
-            operation = info.operation_id,
-            status = status.as_u16(),
-            "received"
-        );
-        if !(status.is_client_error() || status.is_server_error()) {
-            return Ok(response);
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                exchange(self.client(), request, info).await
+            }
         }
-        // Boxed: only error answers need its state, and every call in flight holds this future.
-        Box::pin(uniform_error_body(response)).await
+    )+};
+}
+
+hooks!(Client, positional::Client);
+
+/// Identifies the SDK (`X-EXC-SDK`, `X-EXC-SDK-Version`) and gives each attempt a fresh
+/// `X-Request-Id`, as every Target SDK does.
+fn identify(request: &mut reqwest::Request) {
+    let headers = request.headers_mut();
+    headers.insert(
+        "x-exc-sdk",
+        http::HeaderValue::from_static(crate::client::SDK_NAME),
+    );
+    headers.insert(
+        "x-exc-sdk-version",
+        http::HeaderValue::from_static(crate::client::SDK_VERSION),
+    );
+    let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::debug!(x_request_id = %request_id, "request id");
+    if let Ok(value) = http::HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", value);
     }
+}
+
+/// Sends `request`, caps the size of the answer's body and gives an error answer the API's shape.
+async fn exchange(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    info: &OperationInfo,
+) -> reqwest::Result<reqwest::Response> {
+    tracing::debug!(
+        operation = info.operation_id,
+        path = request.url().path(),
+        "sending"
+    );
+    let response = limit_body(http.execute(request).await?);
+    let status = response.status();
+    tracing::debug!(
+        operation = info.operation_id,
+        status = status.as_u16(),
+        "received"
+    );
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(response);
+    }
+    // Boxed: only error answers need its state, and every call in flight holds this future.
+    Box::pin(uniform_error_body(response)).await
 }
 
 /// The spec promises an `UnexpectedError` body on 4xx/5xx, but proxies and load balancers send

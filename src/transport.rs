@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
@@ -147,20 +148,22 @@ impl Transport {
             None => None,
         };
         let config = &self.options;
-        let raw = delivery::Client::new_with_client(&prepared.base_url, self.http.clone());
-        // An attempt's state (typed body, hooks, response) lives on the heap only while that
-        // attempt runs, instead of inline in every waiting call's future.
+        let raw =
+            delivery::positional::Client::new_with_client(&prepared.base_url, self.http.clone());
+        let raw = &raw;
+        // Each attempt borrows the request and the options. Its state (hooks, response) lives on
+        // the heap only while that attempt runs, instead of inline in every waiting call's future.
         let attempt = || {
-            let mut call = raw
-                .execute()
-                .client(config.client.clone())
-                .ims_org_id(config.organization_id.clone())
-                .session_id(prepared.session_id.clone())
-                .body(prepared.request.clone());
-            if let Some(version) = &config.version {
-                call = call.version(version.clone());
-            }
-            Box::pin(delivery::send(call))
+            Box::pin(
+                raw.execute(
+                    Some(&config.client),
+                    &config.organization_id,
+                    &prepared.session_id,
+                    config.version.as_deref(),
+                    &prepared.request,
+                )
+                .map(delivery::settle),
+            )
         };
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(50))
