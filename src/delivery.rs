@@ -155,6 +155,9 @@ hooks!(Client, positional::Client);
 /// `X-Request-Id`, as every Target SDK does.
 fn identify(request: &mut reqwest::Request) {
     let headers = request.headers_mut();
+    // progenitor sends the spec's `info.version` as `api-version`, a header the Delivery API does
+    // not have. Taken off first, the map holds every header the call sends without growing.
+    headers.remove("api-version");
     headers.insert(
         "x-exc-sdk",
         http::HeaderValue::from_static(crate::client::SDK_NAME),

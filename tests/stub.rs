@@ -38,9 +38,11 @@ impl Recorded {
             .map(|(_, v)| v.as_str())
     }
 
-    /// What the snapshots show: method, host, path, query and SDK headers, body.
+    /// What the snapshots show: method, host, path, query and SDK headers (and `api-version`,
+    /// which progenitor would add and the SDK must not send), body.
     pub fn wire(&self) -> Value {
         let headers: serde_json::Map<String, Value> = [
+            "api-version",
             "host",
             "content-type",
             "accept",
