@@ -192,15 +192,20 @@ impl Caller {
                 .get_offers(GetOffersOptions::new(make_request(ids, i)))
                 .await
                 .is_ok_and(|r| r.status == 200),
-            Caller::Http { http, url } => {
-                match http.post(url).json(&make_request(ids, i)).send().await {
-                    Ok(response) if response.status() == 200 => {
-                        response.json::<DeliveryResponse>().await.is_ok()
-                    }
-                    _ => false,
-                }
-            }
+            // Boxed like the SDK's call: a worker task is as large as the larger arm's state, and
+            // neither mode's peak RSS should carry the other mode's request in every task.
+            Caller::Http { http, url } => Box::pin(bare_exchange(http, url, ids, i)).await,
         }
+    }
+}
+
+/// The same exchange as the SDK's, with reqwest alone.
+async fn bare_exchange(http: &reqwest::Client, url: &str, ids: &[String], i: usize) -> bool {
+    match http.post(url).json(&make_request(ids, i)).send().await {
+        Ok(response) if response.status() == 200 => {
+            response.json::<DeliveryResponse>().await.is_ok()
+        }
+        _ => false,
     }
 }
 
