@@ -41,6 +41,9 @@ fn main() {
     // run made of it, so the second run emits only the client and its one method.
     let models = model_paths(&spec, &builder_style);
     let positional = generate(&spec, &settings(InterfaceStyle::Positional, &models));
+    if let Some(model) = model_names(&positional).first() {
+        panic!("the positional client defines its own {model}: its schema was not replaced");
+    }
 
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     write(
@@ -95,14 +98,7 @@ fn generate(spec: &openapiv3::OpenAPI, settings: &GenerationSettings) -> syn::Fi
 /// Each generated model's name before any rename (typify changes the case of some schema names:
 /// `QAMode` becomes `QaMode`), with its path.
 fn model_paths(spec: &openapiv3::OpenAPI, generated: &syn::File) -> Vec<(String, String)> {
-    let idents: Vec<String> = items_of(generated, "types")
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Struct(s) => Some(s.ident.to_string()),
-            syn::Item::Enum(e) => Some(e.ident.to_string()),
-            _ => None,
-        })
-        .collect();
+    let idents = model_names(generated);
     let schemas = spec.components.iter().flat_map(|c| c.schemas.keys());
     schemas
         .filter(|name| !OPEN_ENUMS.contains(&name.as_str()))
@@ -115,6 +111,18 @@ fn model_paths(spec: &openapiv3::OpenAPI, generated: &syn::File) -> Vec<(String,
                 .unwrap_or_else(|| panic!("no model was generated for schema {name}"));
             let key = renamed.map_or(ident.as_str(), |(from, _)| from);
             (key.to_owned(), format!("crate::delivery::types::{ident}"))
+        })
+        .collect()
+}
+
+/// The structs and enums of the `types` module of `file`.
+fn model_names(file: &syn::File) -> Vec<String> {
+    items_of(file, "types")
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
         })
         .collect()
 }
