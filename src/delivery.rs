@@ -34,30 +34,22 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
     clippy::restriction,
     unused_imports,
     unreachable_pub,
+    dead_code,
     rustdoc::all
 )]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/delivery_api.rs"));
-}
 
-/// The same `execute` call taking its arguments by reference, which [`crate::TargetClient`] sends
-/// through: a call in flight borrows its request instead of holding a copy in builder form and
-/// another typed one.
-#[allow(
-    missing_docs,
-    clippy::all,
-    clippy::pedantic,
-    clippy::restriction,
-    unused_imports,
-    unreachable_pub,
-    dead_code,
-    rustdoc::all
-)]
-pub(crate) mod positional {
-    include!(concat!(env!("OUT_DIR"), "/delivery_positional.rs"));
+    /// The same `execute` call taking its arguments by reference, which [`crate::TargetClient`]
+    /// sends through: a call in flight borrows its request instead of holding a copy in builder
+    /// form and another typed one.
+    pub(crate) mod positional {
+        include!(concat!(env!("OUT_DIR"), "/delivery_positional.rs"));
+    }
 }
 
 pub use generated::Client;
+pub(crate) use generated::positional;
 pub use progenitor_client::{Error as RawError, ResponseValue};
 
 /// The request and response models.
