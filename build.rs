@@ -21,8 +21,13 @@ use quote::ToTokens;
 const SPEC: &str = "spec/delivery-api.yaml";
 
 /// Enums the server may extend: each is replaced by an open enum of ours that keeps unknown values
-/// (`src/open_enums.rs`), so a new value never fails a whole response.
+/// (`src/open_enums.rs`), so a new value never fails a whole response. (Replaced enums are not
+/// generated, so the positional run has nothing of them to reuse.)
 const OPEN_ENUMS: [&str; 3] = ["OptionType", "MetricType", "AuthenticatedState"];
+
+/// Enums replaced by ours only for a parse error that lists the valid values (typify's says
+/// `invalid value`).
+const CLOSED_ENUMS: [&str; 1] = ["DecisioningMethod"];
 
 /// Models renamed from their schema's name: `Option` would shadow `std::option::Option` under
 /// `use types::*`.
@@ -75,11 +80,11 @@ fn settings(interface: InterfaceStyle, models: &[(String, String)]) -> Generatio
     for (name, rename) in RENAMES {
         settings.with_patch(name, TypePatch::default().with_rename(rename));
     }
-    for name in OPEN_ENUMS {
+    for name in OPEN_ENUMS.iter().chain(&CLOSED_ENUMS) {
         settings.with_replacement(
             name,
             format!("crate::open_enums::{name}"),
-            [TypeImpl::Display].into_iter(),
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
     for (schema, path) in models {
@@ -101,7 +106,9 @@ fn model_paths(spec: &openapiv3::OpenAPI, generated: &syn::File) -> Vec<(String,
     let idents = model_names(generated);
     let schemas = spec.components.iter().flat_map(|c| c.schemas.keys());
     schemas
-        .filter(|name| !OPEN_ENUMS.contains(&name.as_str()))
+        .filter(|name| {
+            !OPEN_ENUMS.contains(&name.as_str()) && !CLOSED_ENUMS.contains(&name.as_str())
+        })
         .map(|name| {
             let renamed = RENAMES.iter().find(|(from, _)| from == name);
             let wanted = renamed.map_or(name.as_str(), |(_, to)| to);

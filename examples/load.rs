@@ -139,9 +139,8 @@ async fn run(mode: DecisioningMethod, stub: &str, seconds: f64, concurrency: usi
     let tasks_before = tokio::runtime::Handle::current()
         .metrics()
         .num_alive_tasks();
-    let options = ClientOptions::new("demo", "DEMO0000000000000000000000@AdobeOrg")
+    let mut options = ClientOptions::new("demo", "DEMO0000000000000000000000@AdobeOrg")
         .decisioning_method(mode)
-        .artifact_payload(serde_json::from_str(DEMO_ARTIFACT).expect("the demo artifact"))
         .polling_interval(Duration::ZERO)
         .server_domain(stub.to_owned())
         .secure(false)
@@ -152,6 +151,10 @@ async fn run(mode: DecisioningMethod, stub: &str, seconds: f64, concurrency: usi
                 .expect("an HTTP client"),
         )
         .timeout(Duration::from_secs(5));
+    if mode != DecisioningMethod::ServerSide {
+        options = options
+            .artifact_payload(serde_json::from_str(DEMO_ARTIFACT).expect("the demo artifact"));
+    }
     let unsent = Arc::new(AtomicU64::new(0));
     let counted = unsent.clone();
     let options = options.on_event(move |event| {

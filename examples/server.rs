@@ -176,12 +176,18 @@ fn answer(out: &TargetResponse, body: Value) -> Response {
     response
 }
 
+/// The error as an HTTP answer: the browser's request was wrong (400), the engine is still
+/// loading (503), or Target failed (502).
 fn failure(error: adobe_target::Error) -> Response {
-    (
-        StatusCode::BAD_GATEWAY,
-        Json(json!({"error": error.to_string()})),
-    )
-        .into_response()
+    use adobe_target::Error;
+    let status = match &error {
+        Error::InvalidRequest(_) | Error::InvalidOptions { .. } | Error::Attribute { .. } => {
+            StatusCode::BAD_REQUEST
+        }
+        Error::EngineNotReady { .. } | Error::Shutdown => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    (status, Json(json!({"error": error.to_string()}))).into_response()
 }
 
 fn envelope(out: &TargetResponse) -> Value {

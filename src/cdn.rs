@@ -98,6 +98,16 @@ async fn read_file(url: &str, etag: Option<&str>) -> Result<Fetched> {
     })
 }
 
+/// What an error status of the artifact download means (the peers' messages for 403 and others).
+fn download_refused(status: u16) -> Error {
+    let message = match status {
+        401 | 403 => "Artifact request is not authorized. This is likely due to On-Device-Decisioning being disabled in Admin settings. Please enable and try again.".to_owned(),
+        404 => "Non-200 status code response from artifact request: 404 (no artifact at this URL: check the client code, environment, property token and artifact location)".to_owned(),
+        status => format!("Non-200 status code response from artifact request: {status}"),
+    };
+    Error::ArtifactDownload { status, message }
+}
+
 impl Cdn for HttpCdn {
     fn fetch_artifact<'a>(
         &'a self,
@@ -116,18 +126,7 @@ impl Cdn for HttpCdn {
             match response.status() {
                 StatusCode::NOT_MODIFIED => return Ok(Fetched::NotModified),
                 StatusCode::OK => {}
-                StatusCode::FORBIDDEN => {
-                    return Err(Error::Artifact(
-                        "Artifact request is not authorized. This is likely due to On-Device-Decisioning being disabled in Admin settings. Please enable and try again."
-                            .to_owned(),
-                    ));
-                }
-                status => {
-                    return Err(Error::Artifact(format!(
-                        "Non-200 status code response from artifact request: {}",
-                        status.as_u16()
-                    )));
-                }
+                status => return Err(download_refused(status.as_u16())),
             }
             let headers = response.headers().clone();
             let etag = headers

@@ -135,7 +135,7 @@ impl TargetClient {
             .unwrap_or(transport.options.decisioning_method);
         match &self.inner.engine {
             Some(engine) => engine.get_offers(transport, method, &options, request),
-            None if method == DecisioningMethod::OnDevice => Err(Error::EngineNotReady),
+            None if method == DecisioningMethod::OnDevice => Err(on_device_without_engine()),
             None => Ok(remote(
                 transport,
                 &options,
@@ -217,12 +217,27 @@ impl TargetClient {
 /// A call under way, on the heap: only the path it took.
 pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
 
-/// Takes the request out of `options`; every call needs one.
+/// Checks the per-call options and takes the request out of them; every call needs one.
 fn required_request(options: &mut GetOffersOptions) -> Result<DeliveryRequest> {
+    options.check()?;
     options
         .request
         .take()
         .ok_or_else(|| Error::InvalidRequest("Request object is required".to_owned()))
+}
+
+/// A per-call on-device decision asked of a client that has no engine.
+fn on_device_without_engine() -> Error {
+    if cfg!(feature = "on-device") {
+        Error::InvalidOptions {
+            option: "decisioning_method".to_owned(),
+            reason: "this client decides server-side and has no rules artifact: create it with \
+                     decisioning_method on-device or hybrid to decide on-device per call"
+                .to_owned(),
+        }
+    } else {
+        crate::options::on_device_unavailable()
+    }
 }
 
 /// A `get_offers` call the Edge decides; `meta` says which items needed it.

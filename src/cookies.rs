@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::edge::EdgeCluster;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// The name of the cookie that holds the visitor's session and Target id.
@@ -146,32 +147,13 @@ pub(crate) fn target_cookie(session_id: &str, tnt_id: Option<&str>, now: i64) ->
     }
 }
 
-/// The `mboxEdgeCluster` cookie for a cluster.
-pub(crate) fn location_hint_cookie(cluster: &str) -> TargetCookie {
+/// The `mboxEdgeCluster` cookie for a cluster (only a parsed cluster id can be its value).
+pub(crate) fn location_hint_cookie(cluster: &EdgeCluster) -> TargetCookie {
     TargetCookie {
         name: LOCATION_HINT_COOKIE_NAME.to_owned(),
-        value: cluster.to_owned(),
+        value: cluster.as_str().to_owned(),
         max_age: LOCATION_HINT_TTL_SECS as u64,
     }
-}
-
-/// The edge cluster in a Target id of the form `<id>.<cluster>_<n>`, such as `28` in `abc.28_0`.
-pub(crate) fn cluster_from_device_id(device_id: &str) -> Option<&str> {
-    let (_, suffix) = device_id.rsplit_once('.')?;
-    let (cluster, n) = suffix.split_once('_')?;
-    (!cluster.is_empty() && !n.is_empty()).then_some(cluster)
-}
-
-/// The edge cluster in an edge host such as `mboxedge28.tt.omtrdc.net`.
-pub(crate) fn cluster_from_edge_host(edge_host: &str) -> Option<&str> {
-    let parts: Vec<&str> = edge_host.split('.').collect();
-    if parts.len() != 4 {
-        return None;
-    }
-    parts
-        .first()?
-        .strip_prefix("mboxedge")
-        .filter(|c| !c.is_empty())
 }
 
 #[cfg(test)]
@@ -235,18 +217,5 @@ mod tests {
         let parsed = MboxCookie::parse(&cookie.value, NOW);
         assert_eq!(parsed.session_id(), Some("s 1"));
         assert_eq!(target_cookie("s", None, NOW).max_age, 1860);
-    }
-
-    #[test]
-    fn finds_clusters() {
-        assert_eq!(cluster_from_device_id("abc.28_0"), Some("28"));
-        assert_eq!(cluster_from_device_id("abc"), None);
-        assert_eq!(cluster_from_device_id("abc.28"), None);
-        assert_eq!(
-            cluster_from_edge_host("mboxedge35.tt.omtrdc.net"),
-            Some("35")
-        );
-        assert_eq!(cluster_from_edge_host("demo.tt.omtrdc.net"), None);
-        assert_eq!(cluster_from_edge_host("mboxedge1.dev.tt.omtrdc.net"), None);
     }
 }

@@ -55,7 +55,7 @@ pub use progenitor_client::{Error as RawError, ResponseValue};
 /// The request and response models.
 pub mod types {
     pub use super::generated::types::*;
-    pub use crate::open_enums::{AuthenticatedState, MetricType, OptionType};
+    pub use crate::open_enums::{AuthenticatedState, DecisioningMethod, MetricType, OptionType};
 }
 
 /// Request builders for [`Client`]'s operations.

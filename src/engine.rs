@@ -22,13 +22,14 @@ mod with_engine {
     use crate::local;
     use crate::notifier::Notifier;
     use crate::ondevice::decide::remote_dependency;
-    use crate::ondevice::provider::{Loaded, Provider, Source};
+    use crate::ondevice::provider::{Failure, Loaded, Provider, Source};
     use crate::options::GetOffersOptions;
     use crate::response::ResponseMeta;
     use crate::transport::Transport;
 
     pub(crate) struct Engine {
         current: watch::Receiver<Option<Arc<Loaded>>>,
+        failures: watch::Receiver<Option<Failure>>,
         cdn: Arc<HttpCdn>,
         notifier: Notifier,
         stop: watch::Sender<bool>,
@@ -47,7 +48,7 @@ mod with_engine {
         pub(crate) fn start(transport: &Arc<Transport>) -> Result<Self> {
             let options = &transport.options;
             let source = Source {
-                location: options.artifact_url(),
+                location: options.artifact_url()?,
                 payload: options.artifact_payload.clone(),
                 polling_interval: options.polling_interval,
             };
@@ -65,6 +66,7 @@ mod with_engine {
             let poller = tokio::spawn(provider.clone().run(cdn.clone(), stopped));
             Ok(Self {
                 current: provider.subscribe(),
+                failures: provider.failures(),
                 cdn,
                 notifier: Notifier::start(transport.clone()),
                 stop,
@@ -72,17 +74,48 @@ mod with_engine {
             })
         }
 
-        /// Resolves once an artifact is loaded, waiting at most `limit`.
+        /// Resolves once an artifact is loaded, waiting at most `limit`. A failure retrying
+        /// cannot mend ends the wait at once; either way the error carries the last failure.
         pub(crate) async fn ready(&self, limit: Option<Duration>) -> Result<()> {
-            let mut current = self.current.clone();
-            let wait = current.wait_for(Option::is_some);
-            let outcome = match limit {
+            let wait = async {
+                let (mut current, mut failures) = (self.current.clone(), self.failures.clone());
+                loop {
+                    if current.borrow_and_update().is_some() {
+                        return Ok(());
+                    }
+                    if failures
+                        .borrow_and_update()
+                        .as_ref()
+                        .is_some_and(|f| f.permanent)
+                    {
+                        return Err(self.not_ready());
+                    }
+                    // A closed channel: the provider has stopped, and nothing will change.
+                    let changed = tokio::select! {
+                        changed = current.changed() => changed,
+                        changed = failures.changed() => changed,
+                    };
+                    if changed.is_err() {
+                        return match current.borrow().is_some() {
+                            true => Ok(()),
+                            false => Err(self.not_ready()),
+                        };
+                    }
+                }
+            };
+            match limit {
                 Some(limit) => tokio::time::timeout(limit, wait)
                     .await
-                    .map_err(|_| Error::EngineNotReady)?,
+                    .unwrap_or_else(|_| Err(self.not_ready())),
                 None => wait.await,
-            };
-            outcome.map(|_| ()).map_err(|_| Error::EngineNotReady)
+            }
+        }
+
+        /// `EngineNotReady`, with the last failed attempt.
+        fn not_ready(&self) -> Error {
+            Error::EngineNotReady {
+                last_failure: self.failures.borrow().as_ref().map(|f| f.error.clone()),
+            }
         }
 
         /// Starts a validated `get_offers` call: on-device when `method` and the artifact loaded
@@ -96,7 +129,7 @@ mod with_engine {
         ) -> Result<CallFuture<'a>> {
             let loaded = self.current.borrow().clone();
             let meta = match (method, loaded) {
-                (DecisioningMethod::OnDevice, None) => return Err(Error::EngineNotReady),
+                (DecisioningMethod::OnDevice, None) => return Err(self.not_ready()),
                 (DecisioningMethod::OnDevice, Some(loaded)) => {
                     return Ok(self.decide(transport, loaded, options, request));
                 }

@@ -49,10 +49,28 @@ pub enum Error {
         /// What is wrong: missing, or the type it has.
         reason: String,
     },
-    /// On-device decisioning was asked for before the rules artifact was loaded: await
-    /// [`TargetClient::ready`](crate::TargetClient::ready), or use hybrid, which falls back to the server.
-    #[error("Unable to fulfill request; decisioning engine not ready")]
-    EngineNotReady,
+    /// On-device decisioning was asked for before the rules artifact was loaded, or
+    /// [`TargetClient::ready`](crate::TargetClient::ready) gave up waiting for it. The source is the
+    /// last failed download or parse (the text of the `artifact_download_failed` event): fix
+    /// what it names (artifact location, on-device decisioning enabled for the client, the
+    /// network), raise `maximum_wait_ready`, or use hybrid, which asks the Edge meanwhile.
+    #[error("Unable to fulfill request; decisioning engine not ready: {}", not_ready(.last_failure.as_deref()))]
+    EngineNotReady {
+        /// Why the artifact did not load, when an attempt failed; `None` while the first
+        /// download is still under way.
+        #[source]
+        last_failure: Option<std::sync::Arc<Error>>,
+    },
+    /// The CDN answered the artifact download with an error status. 401 or 403: enable
+    /// on-device decisioning in Target's admin settings (or check the property token); 404:
+    /// check the client code, environment and artifact location. 429 and 5xx are retried.
+    #[error("artifact download: {message}")]
+    ArtifactDownload {
+        /// The HTTP status.
+        status: u16,
+        /// What the status means for the artifact.
+        message: String,
+    },
     /// The rules artifact could not be loaded or is not supported.
     #[error("artifact: {0}")]
     Artifact(String),
@@ -72,6 +90,19 @@ pub enum Error {
     },
 }
 
+/// What `EngineNotReady` says about the artifact.
+fn not_ready(last_failure: Option<&Error>) -> String {
+    match last_failure {
+        Some(failure) => format!(
+            "the rules artifact did not load ({failure}); fix its location or the network, or \
+             raise maximum_wait_ready"
+        ),
+        None => "the rules artifact has not loaded yet; await TargetClient::ready() (bounded by \
+                 maximum_wait_ready), or use hybrid decisioning"
+            .to_owned(),
+    }
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -82,7 +113,7 @@ impl Error {
     /// The HTTP status, for errors that carry one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Http { status, .. } => Some(*status),
+            Self::Http { status, .. } | Self::ArtifactDownload { status, .. } => Some(*status),
             Self::Transport(e) => e.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -91,7 +122,9 @@ impl Error {
     /// Whether trying the same call again may succeed: connection failures, timeouts, 429 and 5xx.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Http { status, .. } => *status == 429 || *status >= 500,
+            Self::Http { status, .. } | Self::ArtifactDownload { status, .. } => {
+                *status == 429 || *status >= 500
+            }
             Self::Timeout => true,
             Self::Transport(e) => !e.is_builder() && !e.is_redirect(),
             _ => false,

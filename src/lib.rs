@@ -23,6 +23,7 @@ mod client;
 mod concurrency;
 mod cookies;
 pub mod delivery;
+mod edge;
 mod engine;
 mod error;
 mod events;
@@ -46,6 +47,7 @@ pub use attributes::Attributes;
 pub use client::{SDK_NAME, SDK_VERSION, TargetClient};
 pub use cookies::{LOCATION_HINT_COOKIE_NAME, TARGET_COOKIE_NAME, TargetCookie};
 pub use delivery::types::DecisioningMethod;
+pub use edge::EdgeCluster;
 pub use error::{Error, Result};
 pub use events::Event;
 pub use options::{

@@ -10,6 +10,7 @@ use crate::delivery::types::{
     AuthenticatedState, DecisioningMethod, DeliveryRequest, ExecutionMode, Geo, Notification,
     VisitorId,
 };
+use crate::edge::EdgeCluster;
 use crate::events::Event;
 use crate::notifier::{Job, Notifier};
 use crate::ondevice::decide::{DecideInput, decide};
@@ -82,7 +83,7 @@ fn decide_now(
         ..
     } = prepared;
     request.context.geo = (geo != Geo::default()).then_some(geo);
-    ensure_visitor_id(&mut request, cluster.as_deref());
+    ensure_visitor_id(&mut request, cluster.as_ref());
 
     let now = transport.now();
     let new_id = || uuid::Uuid::new_v4().to_string();
@@ -116,7 +117,7 @@ fn decide_now(
         decision.response,
         status,
         &session_id,
-        cluster.as_deref(),
+        cluster.as_ref(),
         meta,
         now.timestamp(),
     );
@@ -165,7 +166,7 @@ fn notification_request(
 
 /// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party
 /// id gets a new Target id, on the known edge cluster (`<uuid>.<cluster>_0`).
-fn ensure_visitor_id(request: &mut DeliveryRequest, cluster: Option<&str>) {
+pub(crate) fn ensure_visitor_id(request: &mut DeliveryRequest, cluster: Option<&EdgeCluster>) {
     let id = request.id.get_or_insert_with(VisitorId::default);
     let known = |s: &Option<String>| s.as_deref().is_some_and(|v| !v.is_empty());
     let authenticated = id
@@ -179,9 +180,6 @@ fn ensure_visitor_id(request: &mut DeliveryRequest, cluster: Option<&str>) {
     {
         return;
     }
-    let suffix = cluster
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| format!(".{c}_0"))
-        .unwrap_or_default();
+    let suffix = cluster.map(|c| format!(".{c}_0")).unwrap_or_default();
     id.tnt_id = Some(format!("{}{suffix}", uuid::Uuid::new_v4().simple()));
 }

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::delivery::types::{DeliveryRequest, Telemetry};
+use crate::edge::EdgeCluster;
 use crate::events::Event;
 use crate::options::{GetOffersOptions, NotificationHandler};
 use crate::response::ResponseMeta;
@@ -27,7 +28,7 @@ const CONCURRENCY: usize = 16;
 pub(crate) struct Job {
     pub(crate) request: DeliveryRequest,
     pub(crate) session_id: String,
-    pub(crate) cluster: Option<String>,
+    pub(crate) cluster: Option<EdgeCluster>,
 }
 
 #[derive(Default)]
@@ -169,9 +170,7 @@ async fn deliver(job: Job, transport: Arc<Transport>, pending: Arc<Pending>) {
         cluster,
     } = job;
     let mut options = GetOffersOptions::default().session_id(session_id);
-    if let Some(cluster) = cluster {
-        options = options.target_location_hint(cluster);
-    }
+    options.target_location_hint = cluster;
     let sent = transport
         .execute(
             "send_notifications",

@@ -1,4 +1,6 @@
-//! Enums the Delivery API may extend, kept open.
+//! Enums of the Delivery API written by hand, which `build.rs` puts in place of the generated
+//! enums of the same name: the ones the API may extend, kept open, and [`DecisioningMethod`],
+//! whose parse error lists the valid values.
 //!
 //! The Edge adds values over time (a new option type, a new metric type). A closed Rust enum would
 //! fail the whole response on such a value, so these keep it in `Other` instead. `build.rs` puts
@@ -131,5 +133,92 @@ open_enum! {
         Authenticated = "authenticated",
         /// The visitor signed out.
         LoggedOut = "logged_out",
+    }
+}
+
+/// How decisions are made: by the Target Edge (`server-side`), locally from the rules artifact
+/// (`on-device`), or locally when the artifact can and by the Edge otherwise (`hybrid`).
+///
+/// ```
+/// use adobe_target::{DecisioningMethod, Error};
+/// assert_eq!("hybrid".parse::<DecisioningMethod>()?, DecisioningMethod::Hybrid);
+/// let err = "local".parse::<DecisioningMethod>().unwrap_err();
+/// assert!(matches!(err, Error::InvalidOptions { ref option, .. } if option == "decisioning_method"));
+/// assert!(err.to_string().contains("hybrid,on-device,server-side"), "{err}");
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize,
+    ::schemars::JsonSchema,
+)]
+pub enum DecisioningMethod {
+    /// The Target Edge decides (one Delivery API call).
+    #[serde(rename = "server-side")]
+    ServerSide,
+    /// The SDK decides from the rules artifact, with no call per decision.
+    #[serde(rename = "on-device")]
+    OnDevice,
+    /// On-device when the artifact can decide every item, by the Edge otherwise.
+    #[serde(rename = "hybrid")]
+    Hybrid,
+}
+
+impl DecisioningMethod {
+    /// The value as it is on the wire and in option maps.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::ServerSide => "server-side",
+            Self::OnDevice => "on-device",
+            Self::Hybrid => "hybrid",
+        }
+    }
+}
+
+impl ::std::fmt::Display for DecisioningMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::std::str::FromStr for DecisioningMethod {
+    type Err = crate::Error;
+
+    /// One of `server-side`, `on-device` and `hybrid`, or [`Error::InvalidOptions`](crate::Error::InvalidOptions)
+    /// naming `decisioning_method` and listing them.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "server-side" => Ok(Self::ServerSide),
+            "on-device" => Ok(Self::OnDevice),
+            "hybrid" => Ok(Self::Hybrid),
+            other => Err(crate::Error::InvalidOptions {
+                option: "decisioning_method".to_owned(),
+                reason: format!(
+                    "Invalid Decisioning Method. Must be set to one of: hybrid,on-device,server-side (not {other:?})"
+                ),
+            }),
+        }
+    }
+}
+
+impl TryFrom<&str> for DecisioningMethod {
+    type Error = crate::Error;
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl TryFrom<String> for DecisioningMethod {
+    type Error = crate::Error;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
     }
 }

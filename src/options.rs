@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::delivery::types::{CustomerId, DecisioningMethod, DeliveryRequest};
+use crate::edge::{EdgeCluster, origin};
 use crate::error::{Error, Result};
 use crate::events::{Event, Handler};
 
@@ -161,6 +162,8 @@ impl ClientOptions {
     }
 
     /// The edge cluster to use when the visitor's cookie does not name one, such as `"28"`.
+    /// A value that is not a cluster id (1 to 16 ASCII letters and digits) is refused by
+    /// [`validate`](Self::validate) with [`Error::InvalidOptions`].
     pub fn target_location_hint(mut self, hint: impl Into<String>) -> Self {
         self.target_location_hint = Some(hint.into());
         self
@@ -486,7 +489,7 @@ impl ClientOptions {
             check_host("server_domain", domain)?;
         }
         if let Some(hint) = &self.target_location_hint {
-            check_location_hint(hint)?;
+            hint.parse::<EdgeCluster>()?;
         }
         if !self.polling_interval.is_zero() && self.polling_interval < Duration::from_secs(1) {
             return Err(invalid(
@@ -495,15 +498,7 @@ impl ClientOptions {
             ));
         }
         if let Some(location) = &self.artifact_location {
-            let url = url::Url::parse(location).map_err(|e| {
-                invalid("artifact_location", format!("must be an absolute URL: {e}"))
-            })?;
-            if !matches!(url.scheme(), "http" | "https" | "file") {
-                return Err(invalid(
-                    "artifact_location",
-                    "must be an http, https or file URL",
-                ));
-            }
+            artifact_location_url(location)?;
         }
         if let Some(payload) = &self.artifact_payload
             && !payload.is_object()
@@ -513,9 +508,21 @@ impl ClientOptions {
                 "must be a JSON object (the rules artifact)",
             ));
         }
-        if self.environment.trim().is_empty() {
-            return Err(invalid("environment", "must not be empty"));
+        if self.decisioning_method == DecisioningMethod::ServerSide {
+            let artifact_options = [
+                ("artifact_location", self.artifact_location.is_some()),
+                ("artifact_payload", self.artifact_payload.is_some()),
+            ];
+            if let Some((option, _)) = artifact_options.into_iter().find(|(_, set)| *set) {
+                let reason = if cfg!(feature = "on-device") {
+                    "is only used by on-device and hybrid decisioning: set decisioning_method, or leave it out"
+                } else {
+                    "needs the crate's `on-device` feature (and on-device or hybrid decisioning)"
+                };
+                return Err(invalid(option, reason));
+            }
         }
+        check_path_segment("environment", &self.environment)?;
         if !CDN_ENVIRONMENTS.contains(&self.cdn_environment.as_str()) {
             return Err(invalid(
                 "cdn_environment",
@@ -536,12 +543,8 @@ impl ClientOptions {
                 None => check_host("cdn_base_path", base)?,
             }
         }
-        if self
-            .property_token
-            .as_deref()
-            .is_some_and(|t| t.trim().is_empty())
-        {
-            return Err(invalid("property_token", "must not be empty when set"));
+        if let Some(token) = &self.property_token {
+            check_path_segment("property_token", token)?;
         }
         if self.max_retries > MAX_RETRIES_LIMIT {
             return Err(invalid(
@@ -576,23 +579,64 @@ impl ClientOptions {
         }
     }
 
-    /// The artifact URL: `artifact_location`, else
-    /// `{cdn}/{client}/{environment}/v1/[{property_token}/]rules.json`.
-    pub(crate) fn artifact_url(&self) -> String {
+    /// The artifact URL: `artifact_location` (a path is a file), else
+    /// `{cdn}/{client}/{environment}/v1/[{property_token}/]rules.json`, with each part put in
+    /// its own path segment (percent-encoded: a `/` or `?` in it stays inside it).
+    pub(crate) fn artifact_url(&self) -> Result<String> {
         if let Some(location) = &self.artifact_location {
-            return location.clone();
+            return artifact_location_url(location).map(String::from);
         }
-        let property = self
-            .property_token
-            .as_deref()
-            .map(|t| format!("{t}/"))
-            .unwrap_or_default();
-        format!(
-            "{}/{}/{}/v1/{property}rules.json",
-            self.cdn_base_url(),
-            self.client,
-            self.environment.to_lowercase()
-        )
+        let mut url = url::Url::parse(&self.cdn_base_url()).map_err(|e| {
+            invalid(
+                "cdn_base_path",
+                format!("must be a host or a base URL: {e}"),
+            )
+        })?;
+        let environment = self.environment.to_lowercase();
+        url.path_segments_mut()
+            .map_err(|()| invalid("cdn_base_path", "must be a host or a base URL"))?
+            .pop_if_empty()
+            .extend([self.client.as_str(), environment.as_str(), "v1"])
+            .extend(self.property_token.as_deref())
+            .push("rules.json");
+        Ok(url.into())
+    }
+}
+
+/// The URL of an `artifact_location`: an http, https or file URL, or a file path (relative to
+/// the working directory).
+fn artifact_location_url(location: &str) -> Result<url::Url> {
+    let path = std::path::Path::new(location);
+    let url = match url::Url::parse(location) {
+        Ok(url) if !path.has_root() => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) | Ok(_) => {
+            let absolute = std::path::absolute(path).map_err(|e| {
+                invalid(
+                    "artifact_location",
+                    format!("{location} is not a usable file path: {e}"),
+                )
+            })?;
+            url::Url::from_file_path(&absolute).map_err(|()| {
+                invalid(
+                    "artifact_location",
+                    format!("{location} is not a usable file path"),
+                )
+            })?
+        }
+        Err(e) => {
+            return Err(invalid(
+                "artifact_location",
+                format!("must be an http, https or file URL, or a file path: {e}"),
+            ));
+        }
+    };
+    if matches!(url.scheme(), "http" | "https" | "file") {
+        Ok(url)
+    } else {
+        Err(invalid(
+            "artifact_location",
+            "must be an http, https or file URL, or a file path",
+        ))
     }
 }
 
@@ -613,7 +657,7 @@ impl ClientOptions {
 pub struct GetOffersOptions {
     pub(crate) request: Option<DeliveryRequest>,
     pub(crate) target_cookie: Option<String>,
-    pub(crate) target_location_hint: Option<String>,
+    pub(crate) target_location_hint: Option<EdgeCluster>,
     pub(crate) session_id: Option<String>,
     pub(crate) customer_ids: Vec<CustomerId>,
     pub(crate) consumer_id: Option<String>,
@@ -642,10 +686,27 @@ impl GetOffersOptions {
         self
     }
 
-    /// The visitor's edge cluster, from the `mboxEdgeCluster` cookie.
-    pub fn target_location_hint(mut self, hint: impl Into<String>) -> Self {
-        self.target_location_hint = Some(hint.into());
+    /// The visitor's edge cluster: the value of the `mboxEdgeCluster` cookie, as the browser
+    /// sent it. It is the visitor's input: a value that is not a cluster id (see
+    /// [`EdgeCluster`]) is ignored with a `debug` log line, never used in a host name or a cookie.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    /// let from_cookie = GetOffersOptions::default().target_location_hint("35");
+    /// let hostile = GetOffersOptions::default().target_location_hint("1@127.0.0.1:8099/");
+    /// assert_eq!(from_cookie.location_hint().map(|c| c.as_str()), Some("35"));
+    /// assert_eq!(hostile.location_hint(), None);
+    /// ```
+    pub fn target_location_hint(mut self, hint: impl AsRef<str>) -> Self {
+        self.target_location_hint =
+            EdgeCluster::from_visitor(hint.as_ref(), "target_location_hint");
         self
+    }
+
+    /// The edge cluster set with [`target_location_hint`](Self::target_location_hint), if it
+    /// was a cluster id.
+    pub fn location_hint(&self) -> Option<&EdgeCluster> {
+        self.target_location_hint.as_ref()
     }
 
     /// The session id to use when the cookie has no live session.
@@ -702,7 +763,8 @@ impl GetOffersOptions {
                     options.target_cookie = call_string(&key, value)?
                 }
                 "target_location_hint" | "targetLocationHint" | "locationHint" => {
-                    options.target_location_hint = call_string(&key, value)?;
+                    options.target_location_hint = call_string(&key, value)?
+                        .and_then(|hint| EdgeCluster::from_visitor(&hint, "target_location_hint"));
                 }
                 "session_id" | "sessionId" => options.session_id = call_string(&key, value)?,
                 "consumer_id" | "consumerId" => options.consumer_id = call_string(&key, value)?,
@@ -717,9 +779,7 @@ impl GetOffersOptions {
                     );
                 }
                 "timeout" => {
-                    let ms = value.as_u64().filter(|ms| *ms > 0).ok_or_else(|| {
-                        Error::InvalidRequest("timeout must be milliseconds > 0".to_owned())
-                    })?;
+                    let ms = value.as_u64().ok_or_else(call_timeout_invalid)?;
                     options.timeout = Some(Duration::from_millis(ms));
                 }
                 "visitor" | "visitorCookie" | "callback" | "err_callback" => {
@@ -732,8 +792,24 @@ impl GetOffersOptions {
                 }
             }
         }
+        options.check()?;
         Ok(options)
     }
+
+    /// The rules a call applies to its options whichever way they were built.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(call_timeout_invalid());
+        }
+        Ok(())
+    }
+}
+
+/// A per-call timeout that is not a positive duration.
+fn call_timeout_invalid() -> Error {
+    Error::InvalidRequest(
+        "timeout must be milliseconds > 0 (a per-call `timeout` of zero is refused)".to_owned(),
+    )
 }
 
 /// What on-device and hybrid options get from a build without the `on-device` feature.
@@ -793,36 +869,36 @@ fn unsigned(option: &str, value: &Value) -> Result<u64> {
 }
 
 fn decisioning_method(value: &Value) -> Result<DecisioningMethod> {
-    value.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
-        invalid(
+    match value {
+        Value::String(text) => text.parse(),
+        _ => Err(invalid(
             "decisioning_method",
             "Invalid Decisioning Method. Must be set to one of: hybrid,on-device,server-side",
-        )
-    })
-}
-
-fn check_host(option: &str, host: &str) -> Result<()> {
-    let valid = !host.is_empty()
-        && !host.contains("://")
-        && !host.contains('/')
-        && url::Url::parse(&format!("https://{host}")).is_ok_and(|u| u.host_str().is_some());
-    if valid {
-        Ok(())
-    } else {
-        Err(invalid(
-            option,
-            "must be a host name with an optional port, without scheme or path",
-        ))
+        )),
     }
 }
 
-pub(crate) fn check_location_hint(hint: &str) -> Result<()> {
-    if !hint.is_empty() && hint.len() <= 16 && hint.chars().all(|c| c.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
+fn check_host(option: &str, host: &str) -> Result<()> {
+    match origin("https", host) {
+        Some(_) => Ok(()),
+        None => Err(invalid(
+            option,
+            "must be a host name with an optional port, without scheme or path",
+        )),
+    }
+}
+
+/// A value that becomes one segment of the artifact URL's path: not empty, and not `.` or `..`
+/// (which would climb out of the client's folder). Other characters are percent-encoded there.
+fn check_path_segment(option: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        Err(invalid(option, "must not be empty"))
+    } else if matches!(value, "." | "..") || value.chars().any(char::is_control) {
         Err(invalid(
-            "target_location_hint",
-            "must be an edge cluster id such as \"28\"",
+            option,
+            "must be a name, not `.`, `..` or control characters",
         ))
+    } else {
+        Ok(())
     }
 }

@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cookies::{MboxCookie, cluster_from_device_id};
+use crate::cookies::MboxCookie;
 use crate::delivery::types::{
     DeliveryRequest, ExecuteRequest, ExperienceCloud, LoggingType, MboxRequest, MetricType,
     PrefetchRequest, Property, VisitorId,
 };
+use crate::edge::{EdgeCluster, Endpoints};
 use crate::error::{Error, Result};
 use crate::options::{ClientOptions, GetOffersOptions};
 
@@ -18,7 +19,7 @@ pub(crate) struct Prepared {
     pub(crate) base_url: String,
     pub(crate) session_id: String,
     /// The visitor's edge cluster, from the cookie or the location hint.
-    pub(crate) cluster: Option<String>,
+    pub(crate) cluster: Option<EdgeCluster>,
     pub(crate) request: DeliveryRequest,
 }
 
@@ -55,6 +56,7 @@ pub(crate) struct Environment {
 /// for sending.
 pub(crate) fn prepare(
     config: &ClientOptions,
+    endpoints: &Endpoints,
     call: &GetOffersOptions,
     request: DeliveryRequest,
     env: &Environment,
@@ -65,11 +67,11 @@ pub(crate) fn prepare(
         .map(|value| MboxCookie::parse(value, env.now.timestamp()))
         .unwrap_or_default();
     let device_id = cookie.device_id();
+    // Each source is parsed where it enters: a value that is not a cluster id is no cluster.
     let cluster = device_id
-        .and_then(cluster_from_device_id)
-        .or(call.target_location_hint.as_deref())
-        .or(config.target_location_hint.as_deref())
-        .map(str::to_owned);
+        .and_then(EdgeCluster::from_device_id)
+        .or_else(|| call.target_location_hint.clone())
+        .or_else(|| endpoints.default_cluster().cloned());
     let session_id = cookie
         .session_id()
         .or(call.session_id.as_deref().filter(|s| !s.is_empty()))
@@ -101,21 +103,10 @@ pub(crate) fn prepare(
     });
 
     Prepared {
-        base_url: base_url(config, cluster.as_deref()),
+        base_url: endpoints.base_url(cluster.as_ref()),
         session_id,
         cluster,
         request: body,
-    }
-}
-
-/// `https://mboxedge{cluster}.tt.omtrdc.net` when the cluster is known, else the server domain,
-/// else `{client}.tt.omtrdc.net`; `http` when `secure` is off.
-pub(crate) fn base_url(config: &ClientOptions, cluster: Option<&str>) -> String {
-    let scheme = if config.secure { "https" } else { "http" };
-    match (cluster, &config.server_domain) {
-        (Some(cluster), _) => format!("{scheme}://mboxedge{cluster}.tt.omtrdc.net"),
-        (None, Some(domain)) => format!("{scheme}://{domain}"),
-        (None, None) => format!("{scheme}://{}.tt.omtrdc.net", config.client),
     }
 }
 
@@ -192,4 +183,132 @@ fn prefetch(mut prefetch: PrefetchRequest) -> Option<PrefetchRequest> {
 /// The server's offset from UTC in minutes, for `context.timeOffsetInMinutes`.
 pub(crate) fn local_utc_offset_minutes() -> f64 {
     f64::from(chrono::Local::now().offset().local_minus_utc()) / 60.0
+}
+
+#[cfg(test)]
+mod tests {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::delivery::types::DeliveryResponse;
+
+    const NOW: i64 = 1_700_000_000;
+
+    /// Strings a visitor could send: anything, and near-misses of the known attacks (hosts,
+    /// user info, ports, paths, encodings, the cookie's own separators).
+    fn hostile() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[0-9a-zA-Z@:/.#|_%?&=\\\\ -]{0,24}",
+            "[0-9]{1,3}@(127\\.0\\.0\\.1|2130706433|\\[::1\\]):[0-9]{1,5}/",
+            "(\\.\\./)+[a-z]{1,8}",
+        ]
+    }
+
+    fn request() -> DeliveryRequest {
+        serde_json::from_value(serde_json::json!({
+            "context": {"channel": "web"},
+            "execute": {"mboxes": [{"name": "hero"}]}
+        }))
+        .expect("a valid request")
+    }
+
+    /// The host of a call is the server domain, the client's host, or an edge named by a
+    /// cluster id; nothing else (no user info, no other port, the API's path).
+    fn assert_allowed(base_url: &str, server_domain: Option<&str>) {
+        let url = url::Url::parse(&format!("{base_url}/rest/v1/delivery")).expect("a URL");
+        let host = url.host_str().expect("a host");
+        let edge = host
+            .strip_prefix("mboxedge")
+            .and_then(|h| h.strip_suffix(".tt.omtrdc.net"))
+            .is_some_and(|c| EdgeCluster::parse(c).is_some());
+        let allowed = match server_domain {
+            Some(domain) => edge || format!("{host}:{}", url.port().unwrap_or(0)) == domain,
+            None => edge || host == "acmeclient.tt.omtrdc.net",
+        };
+        assert!(allowed, "{base_url}");
+        assert_eq!(url.username(), "");
+        assert_eq!(url.password(), None);
+        assert_eq!(url.path(), "/rest/v1/delivery", "{base_url}");
+        if server_domain.is_none() || edge {
+            assert_eq!(url.port(), None, "{base_url}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_visitor_input_chooses_the_host(
+            tnt_id in hostile(),
+            raw_cookie in hostile(),
+            hint in hostile(),
+            edge_host in hostile(),
+        ) {
+            for server_domain in [None, Some("127.0.0.1:8080")] {
+                let config = ClientOptions::new("acmeclient", "org@AdobeOrg");
+                let endpoints = Endpoints::new(true, "acmeclient", server_domain, None)
+                    .expect("valid endpoints");
+                let env = Environment { now: DateTime::from_timestamp(NOW, 0).unwrap_or_default(), utc_offset_minutes: 0.0 };
+                let encoded = utf8_percent_encode(&tnt_id, NON_ALPHANUMERIC);
+                for cookie in [format!("session#s#{}|PC#{encoded}#{}", NOW + 60, NOW + 60), raw_cookie.clone()] {
+                    let call = GetOffersOptions::new(request())
+                        .target_cookie(cookie)
+                        .target_location_hint(&hint);
+                    let prepared = prepare(&config, &endpoints, &call, request(), &env);
+                    assert_allowed(&prepared.base_url, server_domain);
+
+                    // The cookie the SDK sets names a cluster id or nothing, whatever the Edge said.
+                    let response = DeliveryResponse { edge_host: Some(edge_host.clone()), ..DeliveryResponse::default() };
+                    let shaped = crate::response::shape(
+                        prepared.request.clone(), response, 200, &prepared.session_id,
+                        prepared.cluster.as_ref(), crate::response::ResponseMeta::server_side(), NOW,
+                    );
+                    if let Some(cookie) = shaped.target_location_hint_cookie {
+                        prop_assert!(EdgeCluster::parse(&cookie.value).is_some(), "{:?}", cookie);
+                    }
+
+                    // A Target id the SDK makes has a cluster id as its suffix, or none.
+                    #[cfg(feature = "on-device")]
+                    {
+                        let mut fresh = prepared.request.clone();
+                        fresh.id = None;
+                        crate::local::ensure_visitor_id(&mut fresh, prepared.cluster.as_ref());
+                        let made = fresh.id.and_then(|id| id.tnt_id).unwrap_or_default();
+                        let (_, suffix) = made.split_once('.').unwrap_or((&made, "x_0"));
+                        let cluster = suffix.strip_suffix("_0").unwrap_or_default();
+                        prop_assert!(EdgeCluster::parse(cluster).is_some() || !made.contains('.'), "{}", made);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn clusters_come_from_the_cookie_then_the_call_then_the_client() {
+        let config = ClientOptions::new("acmeclient", "org@AdobeOrg");
+        let endpoints = Endpoints::new(false, "acmeclient", None, Some("31")).expect("endpoints");
+        let env = Environment {
+            now: DateTime::from_timestamp(NOW, 0).unwrap_or_default(),
+            utc_offset_minutes: 0.0,
+        };
+        let base =
+            |call: GetOffersOptions| prepare(&config, &endpoints, &call, request(), &env).base_url;
+        let cookie = format!("PC#abc.28_0#{}", NOW + 60);
+        assert_eq!(
+            base(
+                GetOffersOptions::default()
+                    .target_cookie(&cookie)
+                    .target_location_hint("35")
+            ),
+            "http://mboxedge28.tt.omtrdc.net"
+        );
+        assert_eq!(
+            base(GetOffersOptions::default().target_location_hint("35")),
+            "http://mboxedge35.tt.omtrdc.net"
+        );
+        assert_eq!(
+            base(GetOffersOptions::default().target_location_hint("3/5")),
+            "http://mboxedge31.tt.omtrdc.net"
+        );
+    }
 }

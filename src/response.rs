@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::cookies::{self, TargetCookie, cluster_from_edge_host};
+use crate::cookies::{self, TargetCookie};
 use crate::delivery::types::{
     AnalyticsPayload, AnalyticsResponse, DecisioningMethod, DeliveryRequest, DeliveryResponse,
     OfferOption, TraceResponse,
 };
+use crate::edge::EdgeCluster;
 
 /// What `get_offers` and `send_notifications` return.
 ///
@@ -146,19 +147,22 @@ pub(crate) fn shape(
     response: DeliveryResponse,
     status: u16,
     session_id: &str,
-    cluster: Option<&str>,
+    cluster: Option<&EdgeCluster>,
     meta: ResponseMeta,
     now: i64,
 ) -> TargetResponse {
     let tnt_id = response.id.as_ref().and_then(|id| id.tnt_id.as_deref());
     let target_cookie = Some(cookies::target_cookie(session_id, tnt_id, now));
-    let cluster = cluster.or_else(|| {
+    let from_edge = || {
         response
             .edge_host
             .as_deref()
-            .and_then(cluster_from_edge_host)
-    });
-    let target_location_hint_cookie = cluster.map(cookies::location_hint_cookie);
+            .and_then(EdgeCluster::from_edge_host)
+    };
+    let target_location_hint_cookie = match cluster {
+        Some(cluster) => Some(cookies::location_hint_cookie(cluster)),
+        None => from_edge().as_ref().map(cookies::location_hint_cookie),
+    };
     TargetResponse {
         request,
         response,

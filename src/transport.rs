@@ -14,6 +14,7 @@ use crate::delivery::{
     self,
     types::{DecisioningMethod, DeliveryRequest, DeliveryResponse, ExecutionMode, Telemetry},
 };
+use crate::edge::Endpoints;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
 use crate::options::{ClientOptions, GetOffersOptions};
@@ -27,6 +28,8 @@ pub(crate) type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// What every call shares.
 pub(crate) struct Transport {
     pub(crate) options: ClientOptions,
+    /// The hosts calls can go to, from the validated options.
+    pub(crate) endpoints: Endpoints,
     pub(crate) http: reqwest::Client,
     in_flight: Option<Semaphore>,
     pub(crate) events: Arc<EventBus>,
@@ -49,7 +52,14 @@ impl Transport {
             Some(client) => client.clone(),
             None => default_http_client(&options)?,
         };
+        let endpoints = Endpoints::new(
+            options.secure,
+            &options.client,
+            options.server_domain.as_deref(),
+            options.target_location_hint.as_deref(),
+        )?;
         Ok(Self {
+            endpoints,
             in_flight: options.max_in_flight.map(|n| Semaphore::new(n.get())),
             events: Arc::new(EventBus::new(options.handlers.clone())),
             telemetry: Arc::new(TelemetryStore::default()),
@@ -70,7 +80,7 @@ impl Transport {
             now: self.now(),
             utc_offset_minutes: self.utc_offset_minutes,
         };
-        request::prepare(&self.options, options, request, &env)
+        request::prepare(&self.options, &self.endpoints, options, request, &env)
     }
 
     /// Sends `request` to the Delivery API and shapes the answer; `meta` says how it was decided.
@@ -129,7 +139,7 @@ impl Transport {
                 response,
                 status,
                 &session_id,
-                cluster.as_deref(),
+                cluster.as_ref(),
                 meta,
                 now.timestamp(),
             ))

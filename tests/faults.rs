@@ -208,7 +208,10 @@ async fn a_broken_cdn_is_reported_and_shutdown_still_returns_promptly() {
         .await
         .expect("valid options");
         let mut events = client.subscribe();
-        assert!(matches!(client.ready().await, Err(Error::EngineNotReady)));
+        assert!(matches!(
+            client.ready().await,
+            Err(Error::EngineNotReady { .. })
+        ));
         if !matches!(fault, Fault::Silent) {
             let failed = bounded(async {
                 loop {

@@ -16,12 +16,15 @@ mod client_requests;
 mod decide_cli;
 mod faults;
 mod generated_surface;
+mod host_injection;
 #[cfg(feature = "on-device")]
 mod load_smoke;
 mod log_hygiene;
 #[cfg(feature = "on-device")]
 mod ondevice;
 mod options_validation;
+#[cfg(feature = "on-device")]
+mod readiness;
 mod request_payloads;
 mod response_payloads;
 mod roundtrip;

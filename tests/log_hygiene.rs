@@ -21,10 +21,10 @@ const PARAMETER: &str = "secret-parameter-value";
 
 /// What the subscriber writes, kept for the test to read.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         let bytes = self.0.lock().expect("lock").clone();
         String::from_utf8_lossy(&bytes).into_owned()
     }

@@ -348,7 +348,10 @@ async fn before_the_artifact_on_device_fails_and_hybrid_asks_the_server() {
     )
     .await
     .expect("valid options");
-    assert!(matches!(client.ready().await, Err(Error::EngineNotReady)));
+    assert!(matches!(
+        client.ready().await,
+        Err(Error::EngineNotReady { last_failure: None })
+    ));
     let on_device = client
         .get_offers(
             GetOffersOptions::new(request(&["local-offer"]))
@@ -356,7 +359,7 @@ async fn before_the_artifact_on_device_fails_and_hybrid_asks_the_server() {
         )
         .await;
     assert!(
-        matches!(on_device, Err(Error::EngineNotReady)),
+        matches!(on_device, Err(Error::EngineNotReady { last_failure: None })),
         "{on_device:?}"
     );
     let hybrid = client
@@ -536,7 +539,12 @@ async fn unsupported_and_malformed_artifacts_are_clear_errors() {
         unreachable!("matched above")
     };
     assert!(error.contains("Unable to read artifact JSON"), "{error}");
-    assert!(matches!(client.ready().await, Err(Error::EngineNotReady)));
+    assert!(matches!(
+        client.ready().await,
+        Err(Error::EngineNotReady {
+            last_failure: Some(_)
+        })
+    ));
     client.shutdown().await;
 }
 

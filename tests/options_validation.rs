@@ -48,10 +48,22 @@ async fn a_remote_only_build_refuses_on_device_and_hybrid_clients_and_serves_ser
                 .decisioning_method(DecisioningMethod::OnDevice),
         )
         .await;
-    assert!(
-        matches!(asked_on_device, Err(Error::EngineNotReady)),
-        "{asked_on_device:?}"
-    );
+    refused_without_on_device(asked_on_device);
+    // Artifact options cannot be used by such a build: refused, naming the option and feature.
+    for (options, option) in [
+        (
+            base().artifact_payload(json!({"version": "1.0.0"})),
+            "artifact_payload",
+        ),
+        (
+            base().artifact_location("https://cdn.example.com/rules.json"),
+            "artifact_location",
+        ),
+    ] {
+        let (named, reason) = invalid_option(TargetClient::create(options).await);
+        assert_eq!(named, option);
+        assert!(reason.contains("`on-device` feature"), "{reason}");
+    }
     client.flush().await;
     client.shutdown().await;
 }
@@ -96,9 +108,9 @@ async fn each_invalid_typed_option_is_named() {
             "at least 1 second",
         ),
         (
-            base().artifact_location("not a url"),
+            base().artifact_location("http://"),
             "artifact_location",
-            "absolute URL",
+            "or a file path",
         ),
         (
             base().artifact_location("ftp://x.example.com/rules.json"),
@@ -344,4 +356,91 @@ fn per_call_maps_read_python_and_node_keys_and_reject_the_rest() {
             other => panic!("expected InvalidRequest, got {other:?}"),
         }
     }
+}
+
+/// A per-call timeout of zero is refused the same way, typed or from a map, before anything is
+/// sent.
+#[tokio::test]
+async fn a_zero_call_timeout_is_refused_typed_and_mapped() {
+    let client = TargetClient::create(base()).await.expect("valid options");
+    let page = || request(json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}));
+    let typed = client
+        .get_offers(GetOffersOptions::new(page()).timeout(Duration::ZERO))
+        .await
+        .expect_err("zero");
+    let mapped = GetOffersOptions::from_map(json!({
+        "request": serde_json::to_value(page()).expect("JSON"), "timeout": 0
+    }))
+    .expect_err("zero");
+    let (Error::InvalidRequest(typed), Error::InvalidRequest(mapped)) = (&typed, &mapped) else {
+        panic!("expected InvalidRequest twice: {typed:?} {mapped:?}");
+    };
+    assert_eq!(typed, mapped);
+    assert!(
+        typed.contains("`timeout`") && typed.contains("> 0"),
+        "{typed}"
+    );
+    let notified = client
+        .send_notifications(GetOffersOptions::new(page()).timeout(Duration::ZERO))
+        .await
+        .expect_err("zero");
+    assert!(matches!(&notified, Error::InvalidRequest(m) if m == typed));
+}
+
+/// `"local".parse()` lists the valid methods, as the option map does.
+#[test]
+fn a_decisioning_method_that_does_not_parse_lists_the_valid_ones() {
+    let parsed = "local"
+        .parse::<DecisioningMethod>()
+        .expect_err("not a method");
+    let mapped = ClientOptions::from_map(json!({
+        "client": "acmeclient", "organization_id": ORG, "decisioning_method": "local"
+    }))
+    .expect_err("not a method");
+    for error in [parsed, mapped] {
+        let (option, reason) = invalid_option(Err::<(), _>(error));
+        assert_eq!(option, "decisioning_method");
+        assert!(reason.contains("hybrid,on-device,server-side"), "{reason}");
+    }
+    assert_eq!(
+        "on-device".parse::<DecisioningMethod>().ok(),
+        Some(DecisioningMethod::OnDevice)
+    );
+}
+
+/// A server-side client has no artifact: artifact options are refused, not silently unused,
+/// and a per-call on-device decision says what the client needs.
+#[cfg(feature = "on-device")]
+#[tokio::test]
+async fn a_server_side_client_refuses_artifact_options_and_per_call_on_device() {
+    for (options, option) in [
+        (
+            base().artifact_payload(json!({"version": "1.0.0"})),
+            "artifact_payload",
+        ),
+        (
+            base().artifact_file("rules.json").expect("a path"),
+            "artifact_location",
+        ),
+    ] {
+        let (named, reason) = invalid_option(TargetClient::create(options).await);
+        assert_eq!(named, option);
+        assert!(
+            reason.contains("only used by on-device and hybrid"),
+            "{reason}"
+        );
+    }
+    let client = TargetClient::create(base()).await.expect("valid options");
+    let asked = client
+        .get_offers(
+            GetOffersOptions::new(request(json!({"context": {"channel": "web"}})))
+                .decisioning_method(DecisioningMethod::OnDevice),
+        )
+        .await;
+    let (option, reason) = invalid_option(asked);
+    assert_eq!(option, "decisioning_method");
+    assert!(
+        reason.contains("create it with decisioning_method on-device or hybrid"),
+        "{reason}"
+    );
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::stub::Stub;
 
 /// Kills the server when the test ends, even when it fails.
-struct Running(Child);
+pub struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -20,12 +20,14 @@ impl Drop for Running {
     }
 }
 
-fn start_server(delivery: &Stub) -> (Running, String) {
+/// Starts the example as a user would, deciding with `method` and calling the Delivery API at
+/// the stub; returns it with the base URL it listens on.
+pub fn start_server(delivery: &Stub, method: &str) -> (Running, String) {
     let mut child = Command::new(example("server"))
         .env("PORT", "0")
         .env("TARGET_SERVER_DOMAIN", delivery.domain())
         .env("TARGET_SECURE", "false")
-        .env("TARGET_DECISIONING_METHOD", "on-device")
+        .env("TARGET_DECISIONING_METHOD", method)
         .env("NO_PROXY", "127.0.0.1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -50,7 +52,7 @@ fn start_server(delivery: &Stub) -> (Running, String) {
 #[tokio::test]
 async fn a_visitor_keeps_its_id_session_and_experience_across_page_views() {
     let delivery = Stub::start().await;
-    let (_server, base) = start_server(&delivery);
+    let (_server, base) = start_server(&delivery, "on-device");
     let browser = reqwest::Client::builder()
         .cookie_store(true)
         .no_proxy()

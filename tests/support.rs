@@ -23,8 +23,9 @@ pub fn read_yaml(path: &std::path::Path) -> serde_json::Value {
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
-/// The binary of an example, built next to the test binaries (`cargo test` builds the examples;
-/// a filtered `cargo test --test it` does not, so build it then).
+/// The binary of an example, built next to the test binaries. `cargo test` builds the examples
+/// but a filtered `cargo test --test it` does not, and leaves an older binary in place: so
+/// cargo is asked every time (a no-op when it is fresh).
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary");
     let dir = exe
@@ -34,14 +35,12 @@ pub fn example(name: &str) -> PathBuf {
     let path = dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--all-features", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the {name} example");
-    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--all-features", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the {name} example");
     path
 }

@@ -48,8 +48,13 @@ pub(crate) fn has_location(geo: &Geo) -> bool {
         || geo.city.is_some()
 }
 
-fn valid_ip(text: &str) -> bool {
-    text.trim().parse::<std::net::IpAddr>().is_ok()
+/// The address in `text`, as the lookup's `x-forwarded-for` value: only a parsed IP address,
+/// written out by the parser, ever reaches that header.
+fn parsed_ip(text: &str) -> Option<String> {
+    text.trim()
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
 }
 
 /// What to do about the request's geo before deciding: the geo to keep (an invalid IP address
@@ -60,13 +65,12 @@ pub(crate) fn plan(
     geo_targeting_enabled: bool,
 ) -> (Geo, Option<Option<String>>) {
     let mut kept = geo.cloned().unwrap_or_default();
-    let ip = kept.ip_address.clone();
-    let unknown = ip.as_deref() == Some(UNKNOWN_IP_ADDRESS);
-    let valid = ip.as_deref().is_some_and(valid_ip);
-    if !valid {
+    let unknown = kept.ip_address.as_deref() == Some(UNKNOWN_IP_ADDRESS);
+    let ip = kept.ip_address.as_deref().and_then(parsed_ip);
+    if ip.is_none() {
         kept.ip_address = None;
     }
-    let lookup = (geo_targeting_enabled && (unknown || valid) && !has_location(&kept))
+    let lookup = (geo_targeting_enabled && (unknown || ip.is_some()) && !has_location(&kept))
         .then_some(if unknown { None } else { ip });
     (kept, lookup)
 }
@@ -116,6 +120,27 @@ mod tests {
         };
         assert_eq!(plan(Some(&bad_ip), true), (Geo::default(), None));
         assert_eq!(plan(None, true), (Geo::default(), None));
+    }
+
+    #[test]
+    fn only_a_parsed_address_is_looked_up() {
+        let with = |ip: &str| Geo {
+            ip_address: Some(ip.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan(Some(&with(" 10.0.0.1 ")), true).1,
+            Some(Some("10.0.0.1".into()))
+        );
+        for hostile in [
+            "10.0.0.1\r\nhost: evil.example",
+            "10.0.0.1, 6.6.6.6",
+            "evil.example",
+            "../../etc/passwd",
+        ] {
+            let (kept, lookup) = plan(Some(&with(hostile)), true);
+            assert_eq!((kept.ip_address, lookup), (None, None), "{hostile:?}");
+        }
     }
 
     #[test]

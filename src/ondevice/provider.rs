@@ -59,10 +59,30 @@ pub(crate) struct Source {
     pub(crate) polling_interval: Duration,
 }
 
+/// A failed download or parse, as `ready()` reports it.
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) error: Arc<crate::Error>,
+    /// Retrying cannot mend it (an artifact that does not parse or has an unsupported version,
+    /// a 4xx, a missing file): `ready()` says so at once instead of waiting.
+    pub(crate) permanent: bool,
+}
+
+/// The first download's outcome.
+enum Attempts {
+    /// An artifact was installed, or (when polling) this round's attempts are spent.
+    Done,
+    /// A failure retrying cannot mend; polling (if on) tries again at its interval.
+    GaveUp,
+    Stopped,
+}
+
 /// The artifact provider: owns the current artifact and the polling loop.
 pub(crate) struct Provider {
     source: Source,
     current: watch::Sender<Option<Arc<Loaded>>>,
+    /// The last failed attempt since the last success.
+    failure: watch::Sender<Option<Failure>>,
     events: Arc<EventBus>,
     telemetry: Arc<TelemetryStore>,
     retrievals: std::sync::atomic::AtomicU64,
@@ -77,6 +97,7 @@ impl Provider {
     ) -> Result<Self> {
         let provider = Self {
             current: watch::Sender::new(None),
+            failure: watch::Sender::new(None),
             source,
             events,
             telemetry,
@@ -92,6 +113,11 @@ impl Provider {
     /// Follows the current artifact.
     pub(crate) fn subscribe(&self) -> watch::Receiver<Option<Arc<Loaded>>> {
         self.current.subscribe()
+    }
+
+    /// Follows the last failed attempt (`None` after a success).
+    pub(crate) fn failures(&self) -> watch::Receiver<Option<Failure>> {
+        self.failure.subscribe()
     }
 
     fn install(&self, artifact: Artifact) {
@@ -123,6 +149,7 @@ impl Provider {
         trace.extend(artifact.meta.clone());
         tracing::info!(version = %artifact.version, rules = artifact.rule_count(), "artifact loaded");
         let first = self.current.borrow().is_none();
+        self.failure.send_replace(None);
         self.current.send_replace(Some(Arc::new(Loaded {
             artifact,
             trace: Value::Object(trace),
@@ -176,12 +203,13 @@ impl Provider {
         // `current` ends before the download installs into it.)
         let unloaded = self.current.borrow().is_none();
         let max_delay = Duration::from_secs(30);
-        if unloaded
-            && !self
+        if unloaded {
+            let first = self
                 .download_retrying(cdn, &mut etag, &mut shutdown, None, max_delay)
-                .await
-        {
-            return;
+                .await;
+            if matches!(first, Attempts::Stopped) {
+                return;
+            }
         }
         let interval = self.source.polling_interval;
         if interval.is_zero() {
@@ -190,18 +218,20 @@ impl Provider {
         // Then a poll each interval, of up to 3 attempts.
         let max_delay = interval.min(Duration::from_secs(30));
         loop {
-            if stopped(&mut shutdown, interval).await
-                || !self
-                    .download_retrying(cdn, &mut etag, &mut shutdown, Some(3), max_delay)
-                    .await
-            {
+            if stopped(&mut shutdown, interval).await {
+                return;
+            }
+            let poll = self
+                .download_retrying(cdn, &mut etag, &mut shutdown, Some(3), max_delay)
+                .await;
+            if matches!(poll, Attempts::Stopped) {
                 return;
             }
         }
     }
 
-    /// Downloads until an attempt succeeds or `attempts` have failed, with backoff up to
-    /// `max_delay` between them. False when shutdown was asked for meanwhile.
+    /// Downloads until an attempt succeeds, fails in a way retrying cannot mend, or `attempts`
+    /// have failed, with backoff up to `max_delay` between them.
     async fn download_retrying(
         &self,
         cdn: &dyn Cdn,
@@ -209,21 +239,25 @@ impl Provider {
         shutdown: &mut watch::Receiver<bool>,
         attempts: Option<usize>,
         max_delay: Duration,
-    ) -> bool {
+    ) -> Attempts {
         let mut delays = backoff(max_delay);
         let mut failed = 0;
         loop {
-            match self.download_unless_stopped(cdn, etag, shutdown).await {
-                None => return false,
-                Some(Ok(_)) => return true,
-                Some(Err(error)) => self.failed(&error),
-            }
+            let error = match self.download_unless_stopped(cdn, etag, shutdown).await {
+                None => return Attempts::Stopped,
+                Some(Ok(_)) => return Attempts::Done,
+                Some(Err(error)) => error,
+            };
             failed += 1;
-            if attempts.is_some_and(|n| failed >= n) {
-                return true;
-            }
-            if stopped(shutdown, delays.next().unwrap_or(max_delay)).await {
-                return false;
+            let permanent = !error.is_retryable();
+            let retry_in = (!permanent && attempts.is_none_or(|n| failed < n))
+                .then(|| delays.next().unwrap_or(max_delay));
+            self.failed(error, permanent, retry_in);
+            match retry_in {
+                None if permanent => return Attempts::GaveUp,
+                None => return Attempts::Done,
+                Some(delay) if stopped(shutdown, delay).await => return Attempts::Stopped,
+                Some(_) => {}
             }
         }
     }
@@ -241,12 +275,33 @@ impl Provider {
         }
     }
 
-    fn failed(&self, error: &crate::Error) {
-        tracing::warn!(%error, location = %self.source.location, "Failed to retrieve artifact");
+    /// Reports a failed attempt: a `warn` line saying when the next one is, the event, and
+    /// the failure `ready()` reports.
+    fn failed(&self, error: crate::Error, permanent: bool, retry_in: Option<Duration>) {
+        let location = self.source.location.as_str();
+        let polling = self.source.polling_interval;
+        match retry_in {
+            Some(delay) => tracing::warn!(
+                %error, location, retry_in_ms = delay.as_millis() as u64,
+                "Failed to retrieve artifact; retrying"
+            ),
+            None if polling.is_zero() => tracing::warn!(
+                %error, location, permanent,
+                "Failed to retrieve artifact; polling is off, no more attempts"
+            ),
+            None => tracing::warn!(
+                %error, location, permanent, retry_in_ms = polling.as_millis() as u64,
+                "Failed to retrieve artifact; next attempt at the polling interval"
+            ),
+        }
         self.events.emit(Event::ArtifactDownloadFailed {
-            artifact_location: self.source.location.clone(),
+            artifact_location: location.to_owned(),
             error: error.to_string(),
         });
+        self.failure.send_replace(Some(Failure {
+            error: Arc::new(error),
+            permanent,
+        }));
     }
 }
 
