@@ -124,6 +124,21 @@ async fn a_visitor_keeps_its_id_session_and_experience_across_page_views() {
         .expect("a call");
     assert_eq!(sent.status(), 200);
 
+    // A page that asks for no mbox is the browser's mistake: a 400 that says what is missing.
+    let wrong = browser
+        .get(format!("{base}/mboxes"))
+        .send()
+        .await
+        .expect("a call");
+    assert_eq!(wrong.status(), 400);
+    let wrong: Value = wrong.json().await.expect("JSON");
+    assert!(
+        wrong["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("mboxes is required")),
+        "{wrong}"
+    );
+
     // The on-device decisions' display notifications reach the Delivery API in the background.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while delivery
