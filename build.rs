@@ -41,6 +41,11 @@ fn main() {
     let spec: openapiv3::OpenAPI = serde_norway::from_str(&text)
         .unwrap_or_else(|e| panic!("{SPEC} is not valid OpenAPI 3.0: {e}"));
 
+    // `delivery::API_VERSION`, from the spec rather than typed by hand.
+    println!(
+        "cargo:rustc-env=ADOBE_TARGET_DELIVERY_API_VERSION={}",
+        spec.info.version
+    );
     let builder_style = generate(&spec, &settings(InterfaceStyle::Builder, &[]));
     // The positional call reuses the models above: each schema is replaced by the type the first
     // run made of it, so the second run emits only the client and its one method.
@@ -83,7 +88,7 @@ fn settings(interface: InterfaceStyle, models: &[(String, String)]) -> Generatio
     for name in OPEN_ENUMS.iter().chain(&CLOSED_ENUMS) {
         settings.with_replacement(
             name,
-            format!("crate::open_enums::{name}"),
+            format!("crate::delivery::open_enums::{name}"),
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
@@ -209,7 +214,7 @@ fn type_string(ty: &syn::Type) -> String {
         ":: std :: vec :: ",
         ":: std :: collections :: ",
         ":: serde_json :: ",
-        "crate :: open_enums :: ",
+        "crate :: delivery :: open_enums :: ",
     ] {
         text = text.replace(prefix, "");
     }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::delivery::types::{OfferOption, OptionType};
 use crate::error::{Error, Result};
-use crate::response::TargetResponse;
+use crate::remote::response::TargetResponse;
 
 /// The attributes of JSON offers, from [`TargetClient::get_attributes`](crate::TargetClient::get_attributes).
 ///

@@ -1,6 +1,5 @@
 //! `TargetClient`: the SDK's entry point.
 
-use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::FutureExt;
@@ -10,13 +9,13 @@ use crate::attributes::Attributes;
 use crate::delivery::types::{
     ChannelType, Context, DecisioningMethod, DeliveryRequest, MboxRequest, error::ConversionError,
 };
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::ondevice::OnDevice;
 use crate::options::{ClientOptions, GetOffersOptions};
-use crate::request;
-use crate::response::{ResponseMeta, TargetResponse};
-use crate::transport::Transport;
+use crate::remote::pipeline::Pipeline;
+use crate::remote::response::{ResponseMeta, TargetResponse};
+use crate::remote::{self, CallFuture, prepare};
 
 /// The Adobe Target client. Cheap to clone (an `Arc` inside), `Send + Sync`: create one per
 /// process and share it.
@@ -43,23 +42,18 @@ pub struct TargetClient {
 }
 
 struct Inner {
-    transport: Arc<Transport>,
-    engine: Option<Engine>,
+    pipeline: Arc<Pipeline>,
+    on_device: Option<OnDevice>,
 }
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetClient")
-            .field("options", &self.transport.options)
-            .field("on_device", &self.engine.is_some())
+            .field("options", &self.pipeline.options)
+            .field("on_device", &self.on_device.is_some())
             .finish()
     }
 }
-
-/// The `X-EXC-SDK` header value that identifies this SDK to Target.
-pub const SDK_NAME: &str = "AdobeTargetRust";
-/// This SDK's version, sent as `X-EXC-SDK-Version`.
-pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 impl TargetClient {
     /// Validates the options and creates a client. It returns at once: with on-device or hybrid
@@ -68,19 +62,22 @@ impl TargetClient {
     pub async fn create(options: ClientOptions) -> Result<Self> {
         options.validate()?;
         let on_device = options.decisioning_method != DecisioningMethod::ServerSide;
-        let transport = Arc::new(Transport::new(options)?);
+        let pipeline = Arc::new(Pipeline::new(options)?);
         let engine = if on_device {
-            Some(Engine::start(&transport)?)
+            Some(OnDevice::start(&pipeline)?)
         } else {
             None
         };
         let client = Self {
-            inner: Arc::new(Inner { transport, engine }),
+            inner: Arc::new(Inner {
+                pipeline,
+                on_device: engine,
+            }),
         };
-        let options = &client.inner.transport.options;
+        let options = &client.inner.pipeline.options;
         tracing::debug!(client = %options.client, method = %options.decisioning_method, "created");
         if !on_device {
-            client.inner.transport.events.emit(Event::ClientReady);
+            client.inner.pipeline.events.emit(Event::ClientReady);
         }
         Ok(client)
     }
@@ -89,9 +86,9 @@ impl TargetClient {
     /// server-side; when the artifact is loaded for on-device and hybrid, waiting at most
     /// `maximum_wait_ready` (then [`Error::EngineNotReady`]).
     pub async fn ready(&self) -> Result<()> {
-        match &self.inner.engine {
+        match &self.inner.on_device {
             Some(engine) => {
-                let limit = self.inner.transport.options.maximum_wait_ready;
+                let limit = self.inner.pipeline.options.maximum_wait_ready;
                 engine.ready(limit).await
             }
             None => Ok(()),
@@ -100,12 +97,12 @@ impl TargetClient {
 
     /// Receives every [`Event`] emitted from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.inner.transport.events.subscribe()
+        self.inner.pipeline.events.subscribe()
     }
 
     /// The options the client was created with.
     pub fn options(&self) -> &ClientOptions {
-        &self.inner.transport.options
+        &self.inner.pipeline.options
     }
 
     /// Decides which experiences the visitor gets (execute) or may get (prefetch).
@@ -128,16 +125,16 @@ impl TargetClient {
     /// Validates the request and starts the path that decides it.
     fn route(&self, mut options: GetOffersOptions) -> Result<CallFuture<'_>> {
         let request = required_request(&mut options)?;
-        request::validate(&request)?;
-        let transport = &self.inner.transport;
+        prepare::validate(&request)?;
+        let pipeline = &self.inner.pipeline;
         let method = options
             .decisioning_method
-            .unwrap_or(transport.options.decisioning_method);
-        match &self.inner.engine {
-            Some(engine) => engine.get_offers(transport, method, &options, request),
+            .unwrap_or(pipeline.options.decisioning_method);
+        match &self.inner.on_device {
+            Some(engine) => engine.get_offers(pipeline, method, &options, request),
             None if method == DecisioningMethod::OnDevice => Err(on_device_without_engine()),
-            None => Ok(remote(
-                transport,
+            None => Ok(remote::get_offers(
+                pipeline,
                 &options,
                 request,
                 ResponseMeta::server_side(),
@@ -166,9 +163,9 @@ impl TargetClient {
                 "Notifications list is required in request".to_owned(),
             ));
         }
-        request::validate(&request)?;
+        prepare::validate(&request)?;
         let meta = ResponseMeta::server_side();
-        Ok(Box::pin(self.inner.transport.execute(
+        Ok(Box::pin(self.inner.pipeline.execute(
             "send_notifications",
             &options,
             request,
@@ -199,7 +196,7 @@ impl TargetClient {
     /// Waits until every notification queued by on-device decisions so far was sent (or
     /// reported through [`Event::SendNotificationError`]).
     pub async fn flush(&self) {
-        if let Some(engine) = &self.inner.engine {
+        if let Some(engine) = &self.inner.on_device {
             engine.flush().await;
         }
     }
@@ -208,14 +205,11 @@ impl TargetClient {
     /// tasks to end. Later on-device calls still decide with the last artifact, but their
     /// notifications are reported as not sent.
     pub async fn shutdown(&self) {
-        if let Some(engine) = &self.inner.engine {
+        if let Some(engine) = &self.inner.on_device {
             engine.shutdown().await;
         }
     }
 }
-
-/// A call under way, on the heap: only the path it took.
-pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetResponse>> + Send + 'a>>;
 
 /// Checks the per-call options and takes the request out of them; every call needs one.
 fn required_request(options: &mut GetOffersOptions) -> Result<DeliveryRequest> {
@@ -238,16 +232,6 @@ fn on_device_without_engine() -> Error {
     } else {
         crate::options::on_device_unavailable()
     }
-}
-
-/// A `get_offers` call the Edge decides; `meta` says which items needed it.
-pub(crate) fn remote<'a>(
-    transport: &'a Transport,
-    options: &GetOffersOptions,
-    request: DeliveryRequest,
-    meta: ResponseMeta,
-) -> CallFuture<'a> {
-    Box::pin(transport.execute("get_offers", options, request, meta))
 }
 
 /// A call that failed before it started, boxed like the others: inline, a ready

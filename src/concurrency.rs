@@ -27,7 +27,7 @@ use futures::stream::{self, Stream, StreamExt};
 use crate::client::TargetClient;
 use crate::error::Result;
 use crate::options::GetOffersOptions;
-use crate::response::TargetResponse;
+use crate::remote::response::TargetResponse;
 
 impl TargetClient {
     /// Runs `get_offers` for every item with at most `concurrency` in flight, and returns the

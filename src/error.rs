@@ -1,7 +1,5 @@
 //! The crate's one error type.
 
-use crate::delivery::{RawError, types::UnexpectedError};
-
 /// Everything that can go wrong in this crate. Each variant says what to do about it.
 ///
 /// ```
@@ -128,60 +126,6 @@ impl Error {
             Self::Timeout => true,
             Self::Transport(e) => !e.is_builder() && !e.is_redirect(),
             _ => false,
-        }
-    }
-
-    /// Classifies a transport error from reqwest.
-    pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            if cause.is::<http_body_util::LengthLimitError>() {
-                return Self::Decode {
-                    message: format!(
-                        "the response is larger than {} bytes",
-                        crate::delivery::MAX_RESPONSE_BYTES
-                    ),
-                    body: String::new(),
-                };
-            }
-            source = cause.source();
-        }
-        if error.is_timeout() {
-            return Self::Timeout;
-        }
-        // The query carries the organization id and the session id: keep them out of messages
-        // and the logs that print them. Host and path stay, for finding the fault.
-        match error.url().cloned() {
-            Some(mut url) if url.query().is_some() => {
-                url.set_query(None);
-                Self::Transport(error.with_url(url))
-            }
-            _ => Self::Transport(error),
-        }
-    }
-}
-
-impl From<RawError<UnexpectedError>> for Error {
-    fn from(error: RawError<UnexpectedError>) -> Self {
-        match error {
-            RawError::InvalidRequest(message) => Self::InvalidRequest(message),
-            RawError::CommunicationError(e) | RawError::ResponseBodyError(e) => {
-                Self::from_reqwest(e)
-            }
-            RawError::ErrorResponse(response) => Self::Http {
-                status: response.status().as_u16(),
-                message: response.into_inner().message,
-            },
-            RawError::InvalidResponsePayload(body, e) => Self::Decode {
-                message: e.to_string(),
-                body: excerpt(&body),
-            },
-            RawError::UnexpectedResponse(response) => Self::Http {
-                status: response.status().as_u16(),
-                message: format!("unexpected status {}", response.status()),
-            },
-            RawError::InvalidUpgrade(e) => Self::from_reqwest(e),
-            RawError::Custom(message) => Self::InvalidRequest(message),
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::cookies::MboxCookie;
 use crate::delivery::types::{DeliveryRequest, DeliveryResponse};
-use crate::ondevice::artifact::Artifact;
-use crate::ondevice::decide::{DecideInput, decide};
+use crate::ondevice::engine::artifact::Artifact;
+use crate::ondevice::engine::decide::{DecideInput, decide};
+use crate::remote::cookies::MboxCookie;
 
 /// Parses an artifact, and when it loads, decides a request (also from the input) against it.
 pub fn artifact_and_decision(artifact: &[u8], request: &[u8]) {

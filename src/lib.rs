@@ -13,44 +13,36 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The layers, bottom up: `error`; the generated border `delivery`; `events` and `edge`;
+// `options` (what the caller asked for); the remote request path `remote`; the on-device runtime
+// `ondevice` around its pure `engine`; the facade (`client`, `attributes`, `concurrency`,
+// `blocking`). Imports point down only (`tests/it/architecture.rs` checks it).
 mod attributes;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
-#[cfg(feature = "on-device")]
-mod cdn;
 mod client;
 mod concurrency;
-mod cookies;
 pub mod delivery;
 mod edge;
-mod engine;
 mod error;
 mod events;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-#[cfg(feature = "on-device")]
-mod local;
-#[cfg(feature = "on-device")]
-mod notifier;
-#[cfg(feature = "on-device")]
-pub(crate) mod ondevice;
-mod open_enums;
+mod ondevice;
 mod options;
-mod request;
-mod response;
-mod telemetry;
-mod transport;
+mod remote;
 
 pub use attributes::Attributes;
-pub use client::{SDK_NAME, SDK_VERSION, TargetClient};
-pub use cookies::{LOCATION_HINT_COOKIE_NAME, TARGET_COOKIE_NAME, TargetCookie};
+pub use client::TargetClient;
 pub use delivery::types::DecisioningMethod;
+pub use delivery::{SDK_NAME, SDK_VERSION};
 pub use edge::EdgeCluster;
 pub use error::{Error, Result};
 pub use events::Event;
 pub use options::{
     ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, GetOffersOptions,
 };
-pub use response::{ResponseMeta, TargetResponse};
+pub use remote::cookies::{LOCATION_HINT_COOKIE_NAME, TARGET_COOKIE_NAME, TargetCookie};
+pub use remote::response::{ResponseMeta, TargetResponse};

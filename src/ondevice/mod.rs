@@ -1,9 +1,18 @@
-//! On-device decisioning: rules from a downloaded artifact, decided locally with no network.
+//! The on-device runtime: a client's artifact loader and poller, the CDN adapter, on-device calls
+//! and their background notifications, around the pure decisioning [`engine`]. Built with the
+//! crate's `on-device` feature (on by default); without it a client has no runtime, and
+//! on-device and hybrid options are refused when the client is created.
 
-pub(crate) mod allocation;
-pub(crate) mod artifact;
-pub(crate) mod context;
-pub(crate) mod decide;
-pub(crate) mod geo;
-pub(crate) mod provider;
-pub(crate) mod rules;
+#[cfg(feature = "on-device")]
+mod calls;
+#[cfg(feature = "on-device")]
+mod cdn;
+#[cfg(feature = "on-device")]
+pub(crate) mod engine;
+#[cfg(feature = "on-device")]
+mod notifier;
+#[cfg(feature = "on-device")]
+mod provider;
+mod runtime;
+
+pub(crate) use runtime::OnDevice;

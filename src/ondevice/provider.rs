@@ -12,11 +12,11 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::artifact::Artifact;
+use super::engine::artifact::Artifact;
 use crate::delivery::types::Geo;
 use crate::error::Result;
 use crate::events::{Event, EventBus};
-use crate::telemetry::{TelemetryStore, download_entry};
+use crate::remote::telemetry::{TelemetryStore, download_entry};
 
 /// What an artifact download brought.
 #[derive(Debug)]
@@ -183,7 +183,7 @@ impl Provider {
         self.events.emit(Event::ArtifactDownloadSucceeded {
             artifact_location: location.to_owned(),
         });
-        if super::geo::has_location(&geo) {
+        if super::engine::geo::has_location(&geo) {
             self.events.emit(Event::GeoLocationUpdated { geo: *geo });
         }
         self.install(artifact);

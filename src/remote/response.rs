@@ -3,12 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::cookies::{self, TargetCookie};
 use crate::delivery::types::{
     AnalyticsPayload, AnalyticsResponse, DecisioningMethod, DeliveryRequest, DeliveryResponse,
     OfferOption, TraceResponse,
 };
 use crate::edge::EdgeCluster;
+use crate::remote::cookies::{self, TargetCookie};
 
 /// What `get_offers` and `send_notifications` return.
 ///

@@ -16,8 +16,8 @@ use crate::delivery::types::{DeliveryRequest, Telemetry};
 use crate::edge::EdgeCluster;
 use crate::events::Event;
 use crate::options::{GetOffersOptions, NotificationHandler};
-use crate::response::ResponseMeta;
-use crate::transport::Transport;
+use crate::remote::pipeline::Pipeline;
+use crate::remote::response::ResponseMeta;
 
 /// Jobs waiting beyond this are refused (and reported), so memory stays bounded.
 const QUEUE: usize = 10_000;
@@ -49,20 +49,20 @@ pub(crate) struct Notifier {
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     pending: Arc<Pending>,
     worker: Mutex<Option<JoinHandle<()>>>,
-    transport: Arc<Transport>,
+    pipeline: Arc<Pipeline>,
 }
 
 impl Notifier {
-    pub(crate) fn start(transport: Arc<Transport>) -> Self {
+    pub(crate) fn start(pipeline: Arc<Pipeline>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let pending = Arc::new(Pending::default());
-        let handler = transport.options.notification_handler.clone();
-        let worker = tokio::spawn(run(receiver, transport.clone(), pending.clone(), handler));
+        let handler = pipeline.options.notification_handler.clone();
+        let worker = tokio::spawn(run(receiver, pipeline.clone(), pending.clone(), handler));
         Self {
             sender: Mutex::new(Some(sender)),
             pending,
             worker: Mutex::new(Some(worker)),
-            transport,
+            pipeline,
         }
     }
 
@@ -80,7 +80,7 @@ impl Notifier {
         if let Some((job, reason)) = refused {
             self.pending.done();
             tracing::warn!(reason, "notification not sent");
-            self.transport.events.emit(Event::SendNotificationError {
+            self.pipeline.events.emit(Event::SendNotificationError {
                 request: Box::new(job.request),
                 error: reason.to_owned(),
             });
@@ -119,7 +119,7 @@ impl Drop for Notifier {
 
 async fn run(
     mut receiver: mpsc::Receiver<Job>,
-    transport: Arc<Transport>,
+    pipeline: Arc<Pipeline>,
     pending: Arc<Pending>,
     handler: Option<NotificationHandler>,
 ) {
@@ -127,10 +127,10 @@ async fn run(
     loop {
         tokio::select! {
             job = receiver.recv(), if in_flight.len() < CONCURRENCY => match job {
-                Some(Job { request, session_id, cluster }) => match (prepare(request, &transport), &handler) {
+                Some(Job { request, session_id, cluster }) => match (prepare(request, &pipeline), &handler) {
                     (Some(request), None) => {
                         let job = Job { request, session_id, cluster };
-                        in_flight.push(Box::pin(deliver(job, transport.clone(), pending.clone())));
+                        in_flight.push(Box::pin(deliver(job, pipeline.clone(), pending.clone())));
                     }
                     (Some(request), Some(handler)) => {
                         handler(request);
@@ -147,13 +147,13 @@ async fn run(
 }
 
 /// Attaches pending telemetry; `None` when there is nothing to send.
-fn prepare(mut request: DeliveryRequest, transport: &Transport) -> Option<DeliveryRequest> {
-    if transport.options.telemetry_enabled && !transport.telemetry.is_empty() {
+fn prepare(mut request: DeliveryRequest, pipeline: &Pipeline) -> Option<DeliveryRequest> {
+    if pipeline.options.telemetry_enabled && !pipeline.telemetry.is_empty() {
         request
             .telemetry
             .get_or_insert_with(Telemetry::default)
             .entries
-            .extend(transport.telemetry.drain());
+            .extend(pipeline.telemetry.drain());
     }
     let has_content = !request.notifications.is_empty()
         || request
@@ -163,7 +163,7 @@ fn prepare(mut request: DeliveryRequest, transport: &Transport) -> Option<Delive
     has_content.then_some(request)
 }
 
-async fn deliver(job: Job, transport: Arc<Transport>, pending: Arc<Pending>) {
+async fn deliver(job: Job, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
     let Job {
         request,
         session_id,
@@ -171,7 +171,7 @@ async fn deliver(job: Job, transport: Arc<Transport>, pending: Arc<Pending>) {
     } = job;
     let mut options = GetOffersOptions::default().session_id(session_id);
     options.target_location_hint = cluster;
-    let sent = transport
+    let sent = pipeline
         .execute(
             "send_notifications",
             &options,
@@ -181,7 +181,7 @@ async fn deliver(job: Job, transport: Arc<Transport>, pending: Arc<Pending>) {
         .await;
     if let Err(error) = sent {
         tracing::warn!(%error, "notifications could not be sent");
-        transport.events.emit(Event::SendNotificationError {
+        pipeline.events.emit(Event::SendNotificationError {
             request: Box::new(request),
             error: error.to_string(),
         });

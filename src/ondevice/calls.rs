@@ -5,27 +5,27 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::client::CallFuture;
 use crate::delivery::types::{
     AuthenticatedState, DecisioningMethod, DeliveryRequest, ExecutionMode, Geo, Notification,
     VisitorId,
 };
 use crate::edge::EdgeCluster;
 use crate::events::Event;
-use crate::notifier::{Job, Notifier};
-use crate::ondevice::decide::{DecideInput, decide};
-use crate::ondevice::geo;
+use crate::ondevice::engine::decide::{DecideInput, decide};
+use crate::ondevice::engine::geo;
+use crate::ondevice::notifier::{Job, Notifier};
 use crate::ondevice::provider::{Cdn, Loaded};
 use crate::options::GetOffersOptions;
-use crate::request::Prepared;
-use crate::response::{self, ResponseMeta, TargetResponse};
-use crate::telemetry::request_entry;
-use crate::transport::Transport;
+use crate::remote::CallFuture;
+use crate::remote::pipeline::Pipeline;
+use crate::remote::prepare::Prepared;
+use crate::remote::response::{self, ResponseMeta, TargetResponse};
+use crate::remote::telemetry::request_entry;
 
 /// Decides `request` with the loaded artifact: at once, or after a geo lookup when the artifact
 /// targets by geo and the request has no location.
 pub(crate) fn get_offers<'a>(
-    transport: &'a Transport,
+    pipeline: &'a Pipeline,
     cdn: &'a dyn Cdn,
     notifier: &'a Notifier,
     loaded: Arc<Loaded>,
@@ -33,17 +33,17 @@ pub(crate) fn get_offers<'a>(
     request: DeliveryRequest,
 ) -> CallFuture<'a> {
     let started = Instant::now();
-    let prepared = transport.prepare(options, request);
+    let prepared = pipeline.prepare(options, request);
     let (kept, lookup) = geo::plan(
         prepared.request.context.geo.as_ref(),
-        loaded.artifact.geo_targeting_enabled && transport.options.geo_lookup,
+        loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
     );
     let Some(ip) = lookup else {
         // Nothing to wait for: decided on the first poll, so a future dropped unpolled queues no
         // notification, and without the state of an `async` block (8 KB).
         return Box::pin(futures::future::lazy(move |_| {
             Ok(decide_now(
-                transport, notifier, &loaded, prepared, kept, started,
+                pipeline, notifier, &loaded, prepared, kept, started,
             ))
         }));
     };
@@ -51,7 +51,7 @@ pub(crate) fn get_offers<'a>(
         let geo = match cdn.lookup_geo(ip.as_deref()).await {
             Ok(found) => {
                 let merged = geo::merge(kept, found);
-                transport.events.emit(Event::GeoLocationUpdated {
+                pipeline.events.emit(Event::GeoLocationUpdated {
                     geo: merged.clone(),
                 });
                 merged
@@ -62,14 +62,14 @@ pub(crate) fn get_offers<'a>(
             }
         };
         Ok(decide_now(
-            transport, notifier, &loaded, prepared, geo, started,
+            pipeline, notifier, &loaded, prepared, geo, started,
         ))
     })
 }
 
 /// Decides with the visitor's `geo`, records telemetry, queues the notifications, shapes the answer.
 fn decide_now(
-    transport: &Transport,
+    pipeline: &Pipeline,
     notifier: &Notifier,
     loaded: &Loaded,
     prepared: Prepared,
@@ -85,11 +85,11 @@ fn decide_now(
     request.context.geo = (geo != Geo::default()).then_some(geo);
     ensure_visitor_id(&mut request, cluster.as_ref());
 
-    let now = transport.now();
+    let now = pipeline.now();
     let new_id = || uuid::Uuid::new_v4().to_string();
     let decision = decide(&DecideInput {
         artifact: &loaded.artifact,
-        client: &transport.options.client,
+        client: &pipeline.options.client,
         request: &request,
         session_id: &session_id,
         now,
@@ -110,7 +110,7 @@ fn decide_now(
         remote_views: decision.remote_views,
     };
     let notification_request = (!decision.notifications.is_empty()
-        || transport.options.telemetry_enabled)
+        || pipeline.options.telemetry_enabled)
         .then(|| notification_request(&request, decision.notifications));
     let shaped = response::shape(
         request,
@@ -121,8 +121,8 @@ fn decide_now(
         meta,
         now.timestamp(),
     );
-    if transport.options.telemetry_enabled {
-        transport.telemetry.add(request_entry(
+    if pipeline.options.telemetry_enabled {
+        pipeline.telemetry.add(request_entry(
             &shaped.request,
             DecisioningMethod::OnDevice,
             ExecutionMode::Local,
@@ -166,7 +166,7 @@ fn notification_request(
 
 /// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party
 /// id gets a new Target id, on the known edge cluster (`<uuid>.<cluster>_0`).
-pub(crate) fn ensure_visitor_id(request: &mut DeliveryRequest, cluster: Option<&EdgeCluster>) {
+fn ensure_visitor_id(request: &mut DeliveryRequest, cluster: Option<&EdgeCluster>) {
     let id = request.id.get_or_insert_with(VisitorId::default);
     let known = |s: &Option<String>| s.as_deref().is_some_and(|v| !v.is_empty());
     let authenticated = id
@@ -182,4 +182,41 @@ pub(crate) fn ensure_visitor_id(request: &mut DeliveryRequest, cluster: Option<&
     }
     let suffix = cluster.map(|c| format!(".{c}_0")).unwrap_or_default();
     id.tnt_id = Some(format!("{}{suffix}", uuid::Uuid::new_v4().simple()));
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::edge::Endpoints;
+    use crate::options::ClientOptions;
+    use crate::remote::prepare::tests::{hostile, request};
+    use crate::remote::prepare::{Environment, prepare};
+
+    proptest! {
+        /// A Target id the SDK makes has a cluster id as its suffix, or none, whatever the
+        /// visitor's cookies and hint said.
+        #[test]
+        fn made_target_ids_carry_only_cluster_ids(cookie in hostile(), tnt_id in hostile(), hint in hostile()) {
+            let config = ClientOptions::new("acmeclient", "org@AdobeOrg");
+            let endpoints = Endpoints::new(true, "acmeclient", None, None).expect("endpoints");
+            let env = Environment { now: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(), utc_offset_minutes: 0.0 };
+            for cookie in [cookie.clone(), format!("PC#{}#1700000060", tnt_id.replace(['#', '|'], ""))] {
+                let call = GetOffersOptions::default().target_cookie(cookie).target_location_hint(&hint);
+                let mut prepared = prepare(&config, &endpoints, &call, request(), &env);
+                prepared.request.id = None;
+                ensure_visitor_id(&mut prepared.request, prepared.cluster.as_ref());
+                let made = prepared.request.id.and_then(|id| id.tnt_id).unwrap_or_default();
+                match made.split_once('.') {
+                    None => prop_assert_eq!(made.len(), 32),
+                    Some((_, suffix)) => {
+                        let cluster = suffix.strip_suffix("_0").unwrap_or_default();
+                        prop_assert!(EdgeCluster::parse(cluster).is_some(), "{}", made);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,12 +1,12 @@
-//! The on-device side of a client: the artifact provider and its polling, the CDN, and the
-//! background notification sender. Built with the crate's `on-device` feature (on by default);
-//! without it a client has no engine, and on-device and hybrid options are refused when the
-//! client is created, so a remote-only service links none of the decisioning code.
+//! A client's on-device side: the artifact provider and its polling, the CDN, the background
+//! notification sender, and the routing of a call between the engine and the Edge. Without the
+//! `on-device` feature there is none (an empty type), so a remote-only service links none of the
+//! decisioning code.
 
 #[cfg(feature = "on-device")]
-pub(crate) use with_engine::Engine;
+pub(crate) use with_engine::OnDevice;
 #[cfg(not(feature = "on-device"))]
-pub(crate) use without_engine::Engine;
+pub(crate) use without_engine::OnDevice;
 
 #[cfg(feature = "on-device")]
 mod with_engine {
@@ -15,19 +15,19 @@ mod with_engine {
 
     use tokio::sync::watch;
 
-    use crate::cdn::HttpCdn;
-    use crate::client::{CallFuture, remote};
     use crate::delivery::types::{DecisioningMethod, DeliveryRequest};
     use crate::error::{Error, Result};
-    use crate::local;
-    use crate::notifier::Notifier;
-    use crate::ondevice::decide::remote_dependency;
+    use crate::ondevice::calls;
+    use crate::ondevice::cdn::HttpCdn;
+    use crate::ondevice::engine::decide::remote_dependency;
+    use crate::ondevice::notifier::Notifier;
     use crate::ondevice::provider::{Failure, Loaded, Provider, Source};
     use crate::options::GetOffersOptions;
-    use crate::response::ResponseMeta;
-    use crate::transport::Transport;
+    use crate::remote::pipeline::Pipeline;
+    use crate::remote::response::ResponseMeta;
+    use crate::remote::{self, CallFuture};
 
-    pub(crate) struct Engine {
+    pub(crate) struct OnDevice {
         current: watch::Receiver<Option<Arc<Loaded>>>,
         failures: watch::Receiver<Option<Failure>>,
         cdn: Arc<HttpCdn>,
@@ -36,17 +36,17 @@ mod with_engine {
         poller: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     }
 
-    impl Drop for Engine {
+    impl Drop for OnDevice {
         fn drop(&mut self) {
             // Stops polling; the notifier sends what is queued and ends on its own.
             self.stop.send_replace(true);
         }
     }
 
-    impl Engine {
+    impl OnDevice {
         /// Starts loading the artifact (and polling for new ones) in the background.
-        pub(crate) fn start(transport: &Arc<Transport>) -> Result<Self> {
-            let options = &transport.options;
+        pub(crate) fn start(pipeline: &Arc<Pipeline>) -> Result<Self> {
+            let options = &pipeline.options;
             let source = Source {
                 location: options.artifact_url()?,
                 payload: options.artifact_payload.clone(),
@@ -54,11 +54,11 @@ mod with_engine {
             };
             let provider = Arc::new(Provider::new(
                 source,
-                transport.events.clone(),
-                transport.telemetry.clone(),
+                pipeline.events.clone(),
+                pipeline.telemetry.clone(),
             )?);
             let cdn = Arc::new(HttpCdn {
-                http: transport.http.clone(),
+                http: pipeline.http.clone(),
                 geo_url: format!("{}/v1/geo", options.cdn_base_url()),
                 timeout: options.timeout.max(Duration::from_secs(10)),
             });
@@ -68,7 +68,7 @@ mod with_engine {
                 current: provider.subscribe(),
                 failures: provider.failures(),
                 cdn,
-                notifier: Notifier::start(transport.clone()),
+                notifier: Notifier::start(pipeline.clone()),
                 stop,
                 poller: std::sync::Mutex::new(Some(poller)),
             })
@@ -122,7 +122,7 @@ mod with_engine {
         /// now allow it, by the Edge otherwise, with the meta saying which items needed it.
         pub(crate) fn get_offers<'a>(
             &'a self,
-            transport: &'a Transport,
+            pipeline: &'a Pipeline,
             method: DecisioningMethod,
             options: &GetOffersOptions,
             request: DeliveryRequest,
@@ -131,12 +131,12 @@ mod with_engine {
             let meta = match (method, loaded) {
                 (DecisioningMethod::OnDevice, None) => return Err(self.not_ready()),
                 (DecisioningMethod::OnDevice, Some(loaded)) => {
-                    return Ok(self.decide(transport, loaded, options, request));
+                    return Ok(self.decide(pipeline, loaded, options, request));
                 }
                 (DecisioningMethod::Hybrid | DecisioningMethod::ServerSide, Some(loaded)) => {
                     let dependency = remote_dependency(&loaded.artifact, &request);
                     if method == DecisioningMethod::Hybrid && !dependency.needed() {
-                        return Ok(self.decide(transport, loaded, options, request));
+                        return Ok(self.decide(pipeline, loaded, options, request));
                     }
                     ResponseMeta {
                         remote_mboxes: dependency.mboxes,
@@ -146,18 +146,18 @@ mod with_engine {
                 }
                 (_, None) => ResponseMeta::server_side(),
             };
-            Ok(remote(transport, options, request, meta))
+            Ok(remote::get_offers(pipeline, options, request, meta))
         }
 
         fn decide<'a>(
             &'a self,
-            transport: &'a Transport,
+            pipeline: &'a Pipeline,
             loaded: Arc<Loaded>,
             options: &GetOffersOptions,
             request: DeliveryRequest,
         ) -> CallFuture<'a> {
-            local::get_offers(
-                transport,
+            calls::get_offers(
+                pipeline,
                 self.cdn.as_ref(),
                 &self.notifier,
                 loaded,
@@ -188,17 +188,17 @@ mod without_engine {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::client::CallFuture;
     use crate::delivery::types::{DecisioningMethod, DeliveryRequest};
     use crate::error::Result;
     use crate::options::{GetOffersOptions, on_device_unavailable};
-    use crate::transport::Transport;
+    use crate::remote::CallFuture;
+    use crate::remote::pipeline::Pipeline;
 
-    /// No engine can exist without the feature: a client's `Option<Engine>` is always `None`.
-    pub(crate) enum Engine {}
+    /// No engine can exist without the feature: a client's `Option<OnDevice>` is always `None`.
+    pub(crate) enum OnDevice {}
 
-    impl Engine {
-        pub(crate) fn start(_: &Arc<Transport>) -> Result<Self> {
+    impl OnDevice {
+        pub(crate) fn start(_: &Arc<Pipeline>) -> Result<Self> {
             Err(on_device_unavailable())
         }
 
@@ -208,7 +208,7 @@ mod without_engine {
 
         pub(crate) fn get_offers<'a>(
             &'a self,
-            _: &'a Transport,
+            _: &'a Pipeline,
             _: DecisioningMethod,
             _: &GetOffersOptions,
             _: DeliveryRequest,

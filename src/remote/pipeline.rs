@@ -17,16 +17,13 @@ use crate::delivery::{
 use crate::edge::Endpoints;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
-use crate::options::{ClientOptions, GetOffersOptions};
-use crate::request::{self, Environment, Prepared};
-use crate::response::{self, ResponseMeta, TargetResponse};
-use crate::telemetry::{TelemetryStore, request_entry};
-
-/// Where "now" comes from (a fixed clock in tests and replays).
-pub(crate) type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+use crate::options::{ClientOptions, Clock, GetOffersOptions};
+use crate::remote::prepare::{self, Environment, Prepared};
+use crate::remote::response::{self, ResponseMeta, TargetResponse};
+use crate::remote::telemetry::{TelemetryStore, request_entry};
 
 /// What every call shares.
-pub(crate) struct Transport {
+pub(crate) struct Pipeline {
     pub(crate) options: ClientOptions,
     /// The hosts calls can go to, from the validated options.
     pub(crate) endpoints: Endpoints,
@@ -38,15 +35,15 @@ pub(crate) struct Transport {
     pub(crate) clock: Clock,
 }
 
-impl std::fmt::Debug for Transport {
+impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transport")
+        f.debug_struct("Pipeline")
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
-impl Transport {
+impl Pipeline {
     pub(crate) fn new(options: ClientOptions) -> Result<Self> {
         let http = match &options.http_client {
             Some(client) => client.clone(),
@@ -63,7 +60,7 @@ impl Transport {
             in_flight: options.max_in_flight.map(|n| Semaphore::new(n.get())),
             events: Arc::new(EventBus::new(options.handlers.clone())),
             telemetry: Arc::new(TelemetryStore::default()),
-            utc_offset_minutes: request::local_utc_offset_minutes(),
+            utc_offset_minutes: prepare::local_utc_offset_minutes(),
             clock: options.clock.clone().unwrap_or_else(|| Arc::new(Utc::now)),
             http,
             options,
@@ -80,7 +77,7 @@ impl Transport {
             now: self.now(),
             utc_offset_minutes: self.utc_offset_minutes,
         };
-        request::prepare(&self.options, &self.endpoints, options, request, &env)
+        prepare::prepare(&self.options, &self.endpoints, options, request, &env)
     }
 
     /// Sends `request` to the Delivery API and shapes the answer; `meta` says how it was decided.

@@ -23,6 +23,9 @@ use reqwest::StatusCode;
 
 use crate::error::{Error, Result};
 
+pub(crate) mod body;
+pub(crate) mod open_enums;
+
 /// A larger Delivery answer is refused while it arrives: real ones are kilobytes, and a broken
 /// proxy or server must not make the SDK buffer without end.
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -55,7 +58,9 @@ pub use progenitor_client::{Error as RawError, ResponseValue};
 /// The request and response models.
 pub mod types {
     pub use super::generated::types::*;
-    pub use crate::open_enums::{AuthenticatedState, DecisioningMethod, MetricType, OptionType};
+    pub use crate::delivery::open_enums::{
+        AuthenticatedState, DecisioningMethod, MetricType, OptionType,
+    };
 }
 
 /// Request builders for [`Client`]'s operations.
@@ -63,8 +68,14 @@ pub mod builder {
     pub use super::generated::builder::*;
 }
 
-/// The API version of the spec the client was generated from (`info.version`).
-pub const API_VERSION: &str = "1.0.0";
+/// The API version of the spec the client was generated from (`info.version`, emitted by
+/// `build.rs`).
+pub const API_VERSION: &str = env!("ADOBE_TARGET_DELIVERY_API_VERSION");
+
+/// The `X-EXC-SDK` header value that identifies this SDK to Target.
+pub const SDK_NAME: &str = "AdobeTargetRust";
+/// This SDK's version, sent as `X-EXC-SDK-Version`.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Sends a prepared `execute` call.
 ///
@@ -150,13 +161,10 @@ fn identify(request: &mut reqwest::Request) {
     // progenitor sends the spec's `info.version` as `api-version`, a header the Delivery API does
     // not have. Taken off first, the map holds every header the call sends without growing.
     headers.remove("api-version");
-    headers.insert(
-        "x-exc-sdk",
-        http::HeaderValue::from_static(crate::client::SDK_NAME),
-    );
+    headers.insert("x-exc-sdk", http::HeaderValue::from_static(SDK_NAME));
     headers.insert(
         "x-exc-sdk-version",
-        http::HeaderValue::from_static(crate::client::SDK_VERSION),
+        http::HeaderValue::from_static(SDK_VERSION),
     );
     let request_id = uuid::Uuid::new_v4().to_string();
     tracing::debug!(x_request_id = %request_id, "request id");
@@ -176,7 +184,7 @@ async fn exchange(
         path = request.url().path(),
         "sending"
     );
-    let response = limit_body(http.execute(request).await?);
+    let response = body::limit(http.execute(request).await?, MAX_RESPONSE_BYTES);
     let status = response.status();
     tracing::debug!(
         operation = info.operation_id,
@@ -217,12 +225,28 @@ async fn uniform_error_body(response: reqwest::Response) -> reqwest::Result<reqw
     Ok(reqwest::Response::from(rebuilt))
 }
 
-/// Makes reading `response` fail once it passes [`MAX_RESPONSE_BYTES`].
-fn limit_body(response: reqwest::Response) -> reqwest::Response {
-    let response: http::Response<reqwest::Body> = response.into();
-    reqwest::Response::from(
-        response.map(|body| {
-            reqwest::Body::wrap(http_body_util::Limited::new(body, MAX_RESPONSE_BYTES))
-        }),
-    )
+/// The crate's error for each of progenitor's.
+impl From<RawError<types::UnexpectedError>> for Error {
+    fn from(error: RawError<types::UnexpectedError>) -> Self {
+        match error {
+            RawError::InvalidRequest(message) => Error::InvalidRequest(message),
+            RawError::CommunicationError(e) | RawError::ResponseBodyError(e) => {
+                body::transport_error(e)
+            }
+            RawError::ErrorResponse(response) => Error::Http {
+                status: response.status().as_u16(),
+                message: response.into_inner().message,
+            },
+            RawError::InvalidResponsePayload(body, e) => Error::Decode {
+                message: e.to_string(),
+                body: crate::error::excerpt(&body),
+            },
+            RawError::UnexpectedResponse(response) => Error::Http {
+                status: response.status().as_u16(),
+                message: format!("unexpected status {}", response.status()),
+            },
+            RawError::InvalidUpgrade(e) => body::transport_error(e),
+            RawError::Custom(message) => Error::InvalidRequest(message),
+        }
+    }
 }

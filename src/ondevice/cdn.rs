@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use reqwest::{StatusCode, header};
 
+use crate::delivery::body;
 use crate::delivery::types::Geo;
 use crate::error::{Error, Result};
-use crate::ondevice::geo::{FORWARDED_FOR, geo_from};
+use crate::ondevice::engine::geo::{FORWARDED_FOR, geo_from};
 use crate::ondevice::provider::{Cdn, Fetched};
 
 /// A larger artifact is refused: the biggest real ones are a few megabytes.
@@ -29,39 +29,17 @@ impl HttpCdn {
         tokio::time::timeout(self.timeout, send)
             .await
             .map_err(|_| Error::Timeout)?
-            .map_err(Error::from_reqwest)
+            .map_err(body::transport_error)
     }
 }
 
-/// Reads a body, refusing more than `limit` bytes (before or while downloading it).
+/// Reads a body of at most `limit` bytes within `timeout`.
 async fn read_limited(
     response: reqwest::Response,
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(Error::Artifact(format!(
-            "the response is larger than {limit} bytes"
-        )));
-    }
-    let read = async {
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(Error::from_reqwest)?;
-            if body.len() + chunk.len() > limit {
-                return Err(Error::Artifact(format!(
-                    "the response is larger than {limit} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(body))
-    };
-    tokio::time::timeout(timeout, read)
+    tokio::time::timeout(timeout, body::read(response, limit))
         .await
         .map_err(|_| Error::Timeout)?
 }

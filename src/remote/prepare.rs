@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cookies::MboxCookie;
 use crate::delivery::types::{
     DeliveryRequest, ExecuteRequest, ExperienceCloud, LoggingType, MboxRequest, MetricType,
     PrefetchRequest, Property, VisitorId,
@@ -11,6 +10,7 @@ use crate::delivery::types::{
 use crate::edge::{EdgeCluster, Endpoints};
 use crate::error::{Error, Result};
 use crate::options::{ClientOptions, GetOffersOptions};
+use crate::remote::cookies::MboxCookie;
 
 /// A request ready to send, and what was decided on the way.
 #[derive(Clone, Debug)]
@@ -186,7 +186,7 @@ pub(crate) fn local_utc_offset_minutes() -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
     use proptest::prelude::*;
 
@@ -197,7 +197,7 @@ mod tests {
 
     /// Strings a visitor could send: anything, and near-misses of the known attacks (hosts,
     /// user info, ports, paths, encodings, the cookie's own separators).
-    fn hostile() -> impl Strategy<Value = String> {
+    pub(crate) fn hostile() -> impl Strategy<Value = String> {
         prop_oneof![
             any::<String>(),
             "[0-9a-zA-Z@:/.#|_%?&=\\\\ -]{0,24}",
@@ -206,7 +206,7 @@ mod tests {
         ]
     }
 
-    fn request() -> DeliveryRequest {
+    pub(crate) fn request() -> DeliveryRequest {
         serde_json::from_value(serde_json::json!({
             "context": {"channel": "web"},
             "execute": {"mboxes": [{"name": "hero"}]}
@@ -259,25 +259,14 @@ mod tests {
 
                     // The cookie the SDK sets names a cluster id or nothing, whatever the Edge said.
                     let response = DeliveryResponse { edge_host: Some(edge_host.clone()), ..DeliveryResponse::default() };
-                    let shaped = crate::response::shape(
+                    let shaped = crate::remote::response::shape(
                         prepared.request.clone(), response, 200, &prepared.session_id,
-                        prepared.cluster.as_ref(), crate::response::ResponseMeta::server_side(), NOW,
+                        prepared.cluster.as_ref(), crate::remote::response::ResponseMeta::server_side(), NOW,
                     );
                     if let Some(cookie) = shaped.target_location_hint_cookie {
                         prop_assert!(EdgeCluster::parse(&cookie.value).is_some(), "{:?}", cookie);
                     }
 
-                    // A Target id the SDK makes has a cluster id as its suffix, or none.
-                    #[cfg(feature = "on-device")]
-                    {
-                        let mut fresh = prepared.request.clone();
-                        fresh.id = None;
-                        crate::local::ensure_visitor_id(&mut fresh, prepared.cluster.as_ref());
-                        let made = fresh.id.and_then(|id| id.tnt_id).unwrap_or_default();
-                        let (_, suffix) = made.split_once('.').unwrap_or((&made, "x_0"));
-                        let cluster = suffix.strip_suffix("_0").unwrap_or_default();
-                        prop_assert!(EdgeCluster::parse(cluster).is_some() || !made.contains('.'), "{}", made);
-                    }
                 }
             }
         }

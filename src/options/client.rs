@@ -1,0 +1,325 @@
+//! `ClientOptions`: the typed options of a client and their setters.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Clock, DEFAULT_MAX_RETRIES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, invalid};
+use crate::delivery::types::{DecisioningMethod, DeliveryRequest};
+use crate::error::{Error, Result};
+use crate::events::{Event, Handler};
+
+/// Options for [`TargetClient::create`](crate::TargetClient::create).
+///
+/// Build them with the typed setters, or from a map with the Python SDK's keys (Node.js
+/// camelCase keys are accepted too). Either way [`validate`](Self::validate) applies the same
+/// rules, and `create` calls it.
+///
+/// ```
+/// use std::time::Duration;
+/// use adobe_target::{ClientOptions, DecisioningMethod};
+///
+/// let typed = ClientOptions::new("acmeclient", "0123456789ABCDEF01234567@AdobeOrg")
+///     .decisioning_method(DecisioningMethod::Hybrid)
+///     .timeout(Duration::from_secs(2));
+/// let mapped = ClientOptions::from_map(serde_json::json!({
+///     "client": "acmeclient",
+///     "organization_id": "0123456789ABCDEF01234567@AdobeOrg",
+///     "decisioning_method": "hybrid",
+///     "timeout": 2000,
+/// }))?;
+/// assert_eq!(format!("{typed:?}"), format!("{mapped:?}"));
+/// # Ok::<(), adobe_target::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientOptions {
+    pub(crate) client: String,
+    pub(crate) organization_id: String,
+    pub(crate) timeout: Duration,
+    pub(crate) server_domain: Option<String>,
+    pub(crate) target_location_hint: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) decisioning_method: DecisioningMethod,
+    pub(crate) polling_interval: Duration,
+    pub(crate) maximum_wait_ready: Option<Duration>,
+    pub(crate) artifact_location: Option<String>,
+    pub(crate) artifact_payload: Option<Arc<Value>>,
+    pub(crate) environment_id: Option<i64>,
+    pub(crate) environment: String,
+    pub(crate) cdn_environment: String,
+    pub(crate) cdn_base_path: Option<String>,
+    pub(crate) telemetry_enabled: bool,
+    pub(crate) version: Option<String>,
+    pub(crate) property_token: Option<String>,
+    pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) max_retries: u32,
+    pub(crate) max_in_flight: Option<NonZeroUsize>,
+    pub(crate) handlers: Vec<Handler>,
+    pub(crate) clock: Option<Clock>,
+    pub(crate) notification_handler: Option<NotificationHandler>,
+    pub(crate) geo_lookup: bool,
+}
+
+/// Receives the notification requests of on-device decisions instead of the SDK sending them.
+pub(crate) type NotificationHandler = Arc<dyn Fn(DeliveryRequest) + Send + Sync>;
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("client", &self.client)
+            .field("organization_id", &"<redacted>")
+            .field("timeout", &self.timeout)
+            .field("server_domain", &self.server_domain)
+            .field("target_location_hint", &self.target_location_hint)
+            .field("secure", &self.secure)
+            .field("decisioning_method", &self.decisioning_method)
+            .field("polling_interval", &self.polling_interval)
+            .field("maximum_wait_ready", &self.maximum_wait_ready)
+            .field("artifact_location", &self.artifact_location)
+            .field(
+                "artifact_payload",
+                &self.artifact_payload.as_ref().map(|_| "<artifact>"),
+            )
+            .field("environment_id", &self.environment_id)
+            .field("environment", &self.environment)
+            .field("cdn_environment", &self.cdn_environment)
+            .field("cdn_base_path", &self.cdn_base_path)
+            .field("telemetry_enabled", &self.telemetry_enabled)
+            .field("version", &self.version)
+            .field("property_token", &self.property_token)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "<custom>"),
+            )
+            .field("max_retries", &self.max_retries)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("handlers", &self.handlers.len())
+            .field("clock", &self.clock.as_ref().map(|_| "<custom>"))
+            .field(
+                "notification_handler",
+                &self.notification_handler.as_ref().map(|_| "<custom>"),
+            )
+            .finish()
+    }
+}
+
+impl ClientOptions {
+    /// Options for a client code and an Adobe organization id, with every other option at its
+    /// default: server-side decisioning, 3 s timeout, HTTPS, 2 retries.
+    pub fn new(client: impl Into<String>, organization_id: impl Into<String>) -> Self {
+        Self {
+            client: client.into(),
+            organization_id: organization_id.into(),
+            timeout: DEFAULT_TIMEOUT,
+            server_domain: None,
+            target_location_hint: None,
+            secure: true,
+            decisioning_method: DecisioningMethod::ServerSide,
+            polling_interval: DEFAULT_POLLING_INTERVAL,
+            maximum_wait_ready: None,
+            artifact_location: None,
+            artifact_payload: None,
+            environment_id: None,
+            environment: "production".to_owned(),
+            cdn_environment: "production".to_owned(),
+            cdn_base_path: None,
+            telemetry_enabled: true,
+            version: None,
+            property_token: None,
+            http_client: None,
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_in_flight: None,
+            handlers: Vec::new(),
+            clock: None,
+            notification_handler: None,
+            geo_lookup: true,
+        }
+    }
+
+    /// The timeout of one Delivery API call, retries included. Default 3 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The host (and port) to call when the visitor's edge cluster is unknown, instead of
+    /// `{client}.tt.omtrdc.net`. No scheme: see [`secure`](Self::secure).
+    pub fn server_domain(mut self, domain: impl Into<String>) -> Self {
+        self.server_domain = Some(domain.into());
+        self
+    }
+
+    /// The edge cluster to use when the visitor's cookie does not name one, such as `"28"`.
+    /// A value that is not a cluster id (1 to 16 ASCII letters and digits) is refused by
+    /// [`validate`](Self::validate) with [`Error::InvalidOptions`].
+    pub fn target_location_hint(mut self, hint: impl Into<String>) -> Self {
+        self.target_location_hint = Some(hint.into());
+        self
+    }
+
+    /// HTTPS (the default) or plain HTTP.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// How decisions are made by default: server-side (default), on-device or hybrid.
+    pub fn decisioning_method(mut self, method: DecisioningMethod) -> Self {
+        self.decisioning_method = method;
+        self
+    }
+
+    /// How often the on-device artifact is refreshed; zero turns polling off. Default 5 minutes.
+    pub fn polling_interval(mut self, interval: Duration) -> Self {
+        self.polling_interval = interval;
+        self
+    }
+
+    /// How long [`TargetClient::ready`](crate::TargetClient::ready) waits for the artifact. Default: no limit.
+    pub fn maximum_wait_ready(mut self, wait: Duration) -> Self {
+        self.maximum_wait_ready = Some(wait);
+        self
+    }
+
+    /// The URL of the rules artifact, instead of the one computed from client and environment.
+    pub fn artifact_location(mut self, url: impl Into<String>) -> Self {
+        self.artifact_location = Some(url.into());
+        self
+    }
+
+    /// A rules artifact file to load (and, with polling, to reload when it changes).
+    ///
+    /// ```
+    /// use adobe_target::{ClientOptions, DecisioningMethod};
+    /// let options = ClientOptions::new("acmeclient", "org@AdobeOrg")
+    ///     .decisioning_method(DecisioningMethod::OnDevice)
+    ///     .artifact_file("/etc/target/rules.json")?;
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
+    pub fn artifact_file(self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let absolute = std::path::absolute(path).map_err(Error::Io)?;
+        let url = url::Url::from_file_path(&absolute).map_err(|()| {
+            invalid(
+                "artifact_location",
+                format!("{} is not a usable file path", path.display()),
+            )
+        })?;
+        Ok(self.artifact_location(url.to_string()))
+    }
+
+    /// A rules artifact to start from, so no first download is needed.
+    pub fn artifact_payload(mut self, artifact: Value) -> Self {
+        self.artifact_payload = Some(Arc::new(artifact));
+        self
+    }
+
+    /// The Target environment id sent with every request that does not set its own.
+    pub fn environment_id(mut self, id: i64) -> Self {
+        self.environment_id = Some(id);
+        self
+    }
+
+    /// The environment name of the artifact (`production`, `staging`, `development` or a custom name).
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = environment.into();
+        self
+    }
+
+    /// The CDN environment: `production` (default), `staging` or `development`.
+    pub fn cdn_environment(mut self, environment: impl Into<String>) -> Self {
+        self.cdn_environment = environment.into();
+        self
+    }
+
+    /// The CDN host for the artifact and geo lookups, instead of `assets.adobetarget.com`
+    /// (`https://` is assumed; give `http://host:port` for a local mirror).
+    pub fn cdn_base_path(mut self, host: impl Into<String>) -> Self {
+        self.cdn_base_path = Some(host.into());
+        self
+    }
+
+    /// Whether performance telemetry is sent to Target. Default true.
+    pub fn telemetry_enabled(mut self, enabled: bool) -> Self {
+        self.telemetry_enabled = enabled;
+        self
+    }
+
+    /// A version string sent as the `version` query parameter.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The property token used when a request names none.
+    pub fn property_token(mut self, token: impl Into<String>) -> Self {
+        self.property_token = Some(token.into());
+        self
+    }
+
+    /// Your own `reqwest::Client` (proxy, TLS roots, pool settings). Its own timeouts apply on top of
+    /// [`timeout`](Self::timeout).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Retries after a connection error, a 429 or a 5xx, with exponential backoff and jitter.
+    /// Default 2, at most 10.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// At most this many Delivery API calls in flight from this client; more wait their turn.
+    pub fn max_in_flight(mut self, limit: NonZeroUsize) -> Self {
+        self.max_in_flight = Some(limit);
+        self
+    }
+
+    /// Calls `handler` for every [`Event`], from the task that caused it; keep it quick.
+    pub fn on_event(mut self, handler: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.handlers.push(Arc::new(handler));
+        self
+    }
+
+    /// Where the client reads the current time: for tests and replays (on-device time
+    /// targeting, cookie expiry). Default: the system clock.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    /// let fixed: chrono::DateTime<chrono::Utc> = "2021-02-11T19:00:00Z".parse().unwrap();
+    /// let options = ClientOptions::new("acmeclient", "org@AdobeOrg").clock(move || fixed);
+    /// ```
+    pub fn clock(
+        mut self,
+        now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static,
+    ) -> Self {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Hands the notification requests of on-device decisions to `handler` instead of sending
+    /// them to Target (to batch them yourself, or to inspect them offline).
+    pub fn notification_handler(
+        mut self,
+        handler: impl Fn(DeliveryRequest) + Send + Sync + 'static,
+    ) -> Self {
+        self.notification_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Whether on-device decisions look up the geo of a request that has an IP address but no
+    /// location, when the artifact targets by geo (one CDN call per such request). Default true.
+    pub fn geo_lookup(mut self, enabled: bool) -> Self {
+        self.geo_lookup = enabled;
+        self
+    }
+
+    /// The client code.
+    pub fn client_code(&self) -> &str {
+        &self.client
+    }
+}
