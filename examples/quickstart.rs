@@ -87,10 +87,14 @@ fn request(visitor: &Visitor) -> Result<DeliveryRequest, Box<dyn std::error::Err
         .context(
             Context::builder()
                 .channel(ChannelType::Web)
-                .address(Address { url: Some(visitor.url.to_owned()), referring_url: None })
+                .address(Address { url: Some(visitor.url.to_owned()), ..Address::default() })
                 .user_agent("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15".to_owned()),
         )
-        .execute(ExecuteRequest { mboxes, page_load: Some(RequestDetails::default()) })
+        .execute(ExecuteRequest {
+            mboxes,
+            page_load: Some(RequestDetails::default()),
+            ..ExecuteRequest::default()
+        })
         .try_into()?;
     Ok(request)
 }

@@ -109,7 +109,7 @@ fn context(headers: &HeaderMap, path: &str) -> Context {
         .channel(ChannelType::Web)
         .address(Address {
             url: Some(format!("http://{host}{path}")),
-            referring_url: None,
+            ..Address::default()
         });
     if let Some(agent) = headers
         .get(header::USER_AGENT)
@@ -198,7 +198,7 @@ async fn page_load(State(client): State<TargetClient>, headers: HeaderMap) -> Re
     let mut request = request(context(&headers, "/"));
     request.execute = Some(ExecuteRequest {
         page_load: Some(RequestDetails::default()),
-        mboxes: Vec::new(),
+        ..ExecuteRequest::default()
     });
     match client.get_offers(call(&headers, request)).await {
         Ok(out) => answer(&out, envelope(&out)),
@@ -214,7 +214,7 @@ async fn execute(
     let mut request = request(context(&headers, "/mboxes"));
     request.execute = Some(ExecuteRequest {
         mboxes: mboxes(&names(&query)),
-        page_load: None,
+        ..ExecuteRequest::default()
     });
     match client.get_offers(call(&headers, request)).await {
         Ok(out) => answer(&out, envelope(&out)),
@@ -231,7 +231,7 @@ async fn prefetch(
     request.prefetch = Some(PrefetchRequest {
         mboxes: mboxes(&names(&query)),
         views: vec![ViewRequest::default()],
-        page_load: None,
+        ..PrefetchRequest::default()
     });
     match client.get_offers(call(&headers, request)).await {
         Ok(out) => answer(&out, envelope(&out)),
@@ -251,23 +251,23 @@ async fn notifications(
     Json(displayed): Json<Displayed>,
 ) -> Response {
     let now = chrono::Utc::now().timestamp_millis();
-    let notification = Notification {
-        id: uuid::Uuid::new_v4().to_string(),
-        impression_id: Some(uuid::Uuid::new_v4().to_string()),
-        timestamp: now,
-        type_: MetricType::Display,
-        mbox: Some(NotificationMbox {
+    // The generated builder: a field the spec gains later needs no change here.
+    let notification = Notification::builder()
+        .id(uuid::Uuid::new_v4().to_string())
+        .impression_id(Some(uuid::Uuid::new_v4().to_string()))
+        .timestamp(now)
+        .type_(MetricType::Display)
+        .mbox(Some(NotificationMbox {
             name: Some(displayed.mbox),
-            state: None,
-        }),
-        tokens: displayed.tokens,
-        address: None,
-        order: None,
-        page_load: None,
-        parameters: None,
-        product: None,
-        profile_parameters: None,
-        view: None,
+            ..NotificationMbox::default()
+        }))
+        .tokens(displayed.tokens);
+    let notification: Notification = match notification.try_into() {
+        Ok(notification) => notification,
+        Err(error) => {
+            let body = Json(json!({"error": format!("{error}")}));
+            return (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+        }
     };
     let request = DeliveryRequest {
         notifications: vec![notification],

@@ -31,6 +31,7 @@ fn web_context(url: &str) -> builder::Context {
         .address(Address {
             url: Some(url.into()),
             referring_url: None,
+            ..Address::default()
         })
         .screen(Screen {
             width: Some(1200.0),
@@ -88,6 +89,7 @@ fn execute_mboxes_with_parameters_profile_order_and_product() {
             .product(Product {
                 id: Some("sku-1".into()),
                 category_id: Some("shoes".into()),
+                ..Product::default()
             }),
     );
     let footer: MboxRequest = build(MboxRequest::builder().index(1).name("footer"));
@@ -105,9 +107,9 @@ fn execute_mboxes_with_parameters_profile_order_and_product() {
                 customer_ids: vec![customer],
                 ..Default::default()
             })
-            .property(Property {
-                token: "08b62abd-c3e7-dfb3-b5ec-1d2f5b6b8b26".into(),
-            })
+            .property(build::<Property, _>(
+                Property::builder().token("08b62abd-c3e7-dfb3-b5ec-1d2f5b6b8b26"),
+            ))
             .experience_cloud(ExperienceCloud {
                 analytics: Some(AnalyticsRequest {
                     logging: Some(LoggingType::ServerSide),
@@ -115,6 +117,7 @@ fn execute_mboxes_with_parameters_profile_order_and_product() {
                     ..Default::default()
                 }),
                 audience_manager: None,
+                ..ExperienceCloud::default()
             })
             .execute(ExecuteRequest {
                 page_load: Some(RequestDetails {
@@ -122,6 +125,7 @@ fn execute_mboxes_with_parameters_profile_order_and_product() {
                     ..Default::default()
                 }),
                 mboxes: vec![checkout, footer],
+                ..ExecuteRequest::default()
             }),
     );
     insta::assert_json_snapshot!(request);
@@ -139,6 +143,7 @@ fn notifications_for_displayed_content() {
             .mbox(NotificationMbox {
                 name: Some("SummerOffer".into()),
                 state: Some("state-token".into()),
+                ..NotificationMbox::default()
             }),
     );
     let click: Notification = build(
@@ -182,6 +187,7 @@ fn mobile_channel_with_screen_application_and_platform() {
             id: Some("com.example.shop".into()),
             name: Some("Example Shop".into()),
             version: Some("3.2.1".into()),
+            ..Application::default()
         })
         .screen(Screen {
             width: Some(1080.0),
@@ -189,6 +195,7 @@ fn mobile_channel_with_screen_application_and_platform() {
             color_depth: Some(24.0),
             pixel_ratio: Some(2.625),
             orientation: Some(ScreenOrientationType::Portrait),
+            ..Screen::default()
         })
         .geo(Geo {
             latitude: Some(37.774_929_5),
@@ -210,6 +217,7 @@ fn mobile_channel_with_screen_application_and_platform() {
                     ("b".to_owned(), "2".to_owned()),
                     ("a".to_owned(), "1".to_owned()),
                 ]),
+                ..Trace::default()
             }),
     );
     insta::assert_json_snapshot!(request);

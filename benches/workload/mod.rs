@@ -29,20 +29,21 @@ pub fn make_request(ids: &[String], i: usize) -> DeliveryRequest {
         .map(|(k, v)| (k.to_owned(), Value::String(v)))
         .collect(),
     );
-    let mbox = |index: i32| MboxRequest {
-        index: Some(index),
-        name: "mbox-magician".to_owned(),
-        parameters: Some(parameters.clone()),
-        address: None,
-        order: None,
-        product: None,
-        profile_parameters: None,
+    // The generated builder: a field the spec gains later needs no change here.
+    let mbox = |index: i32| -> MboxRequest {
+        MboxRequest::builder()
+            .index(Some(index))
+            .name("mbox-magician")
+            .parameters(Some(parameters.clone()))
+            .try_into()
+            .expect("the mbox's required name is set")
     };
     let context = Context::builder()
         .channel(ChannelType::Web)
         .address(Address {
             url: Some("http://local-target-test:8080/home?x=1".to_owned()),
             referring_url: None,
+            ..Address::default()
         })
         .user_agent(UA.to_owned())
         .geo(Geo {
@@ -62,6 +63,7 @@ pub fn make_request(ids: &[String], i: usize) -> DeliveryRequest {
         .execute(ExecuteRequest {
             mboxes: vec![mbox(1)],
             page_load: None,
+            ..ExecuteRequest::default()
         })
         .prefetch(PrefetchRequest {
             mboxes: vec![mbox(2)],

@@ -211,10 +211,9 @@ async fn uniform_error_body(response: reqwest::Response) -> reqwest::Result<reqw
             text if text.trim().is_empty() => status.to_string(),
             text => text,
         };
-        let error = types::UnexpectedError {
-            status: i32::from(status.as_u16()),
-            message,
-        };
+        // The API's `UnexpectedError` shape, written as JSON so a field the spec gains later
+        // does not have to be filled in here.
+        let error = serde_json::json!({"status": status.as_u16(), "message": message});
         Bytes::from(serde_json::to_vec(&error).unwrap_or_default())
     };
     let mut rebuilt = http::Response::new(body);

@@ -111,7 +111,8 @@ fn decide_now(
     };
     let notification_request = (!decision.notifications.is_empty()
         || pipeline.options.telemetry_enabled)
-        .then(|| notification_request(&request, decision.notifications));
+        .then(|| notification_request(&request, decision.notifications))
+        .flatten();
     let shaped = response::shape(
         request,
         decision.response,
@@ -141,27 +142,25 @@ fn decide_now(
     shaped
 }
 
-/// The request that reports `notifications` for the visitor of `request`.
+/// The request that reports `notifications` for the visitor of `request`: its context, ids,
+/// environment and property, and nothing else (built with the generated builder, so a field
+/// the spec gains later starts out unset here).
 fn notification_request(
     request: &DeliveryRequest,
     notifications: Vec<Notification>,
-) -> DeliveryRequest {
-    DeliveryRequest {
-        context: request.context.clone(),
-        environment_id: request.environment_id,
-        execute: None,
-        experience_cloud: request.experience_cloud.clone(),
-        id: request.id.clone(),
-        impression_id: None,
-        notifications,
-        prefetch: None,
-        preview: None,
-        property: request.property.clone(),
-        qa_mode: None,
-        request_id: None,
-        telemetry: None,
-        trace: None,
-    }
+) -> Option<DeliveryRequest> {
+    let built = DeliveryRequest::builder()
+        .context(request.context.clone())
+        .environment_id(request.environment_id)
+        .experience_cloud(request.experience_cloud.clone())
+        .id(request.id.clone())
+        .notifications(notifications)
+        .property(request.property.clone())
+        .try_into();
+    // `context`, the one required field, is set: the builder cannot refuse.
+    built
+        .inspect_err(|error| tracing::error!(%error, "a notification request could not be built"))
+        .ok()
 }
 
 /// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party

@@ -119,11 +119,7 @@ fn property(requested: Option<Property>, configured: Option<&str>) -> Option<Pro
             "the request's property token differs from the configured one; using the request's"
         );
     }
-    requested.or_else(|| {
-        configured.map(|token| Property {
-            token: token.to_owned(),
-        })
-    })
+    requested.or_else(|| Property::builder().token(configured?).try_into().ok())
 }
 
 fn visitor_id(

@@ -65,6 +65,7 @@ pub(crate) fn request_entry(
         prefetch_mbox_count: prefetch.and_then(|p| count(p.mboxes.len())),
         prefetch_page_load: prefetch.and_then(|p| p.page_load.as_ref().map(|_| true)),
         prefetch_view_count: prefetch.and_then(|p| count(p.views.len())),
+        ..TelemetryFeatures::default()
     };
     TelemetryEntry {
         request_id: request.request_id.clone(),
@@ -73,8 +74,7 @@ pub(crate) fn request_entry(
         execution: Some(millis(execution)),
         parsing: Some(millis(parsing)),
         features: Some(features),
-        request: None,
-        telemetry_server_token: None,
+        ..TelemetryEntry::default()
     }
 }
 

@@ -329,7 +329,11 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
             .page_load
             .as_ref()
             .map(|p| decider.page_load(Mode::Execute, &mut tracer, p));
-        ExecuteResponse { mboxes, page_load }
+        ExecuteResponse {
+            mboxes,
+            page_load,
+            ..ExecuteResponse::default()
+        }
     });
     let prefetch = request.prefetch.as_ref().map(|prefetch| {
         let mut tracer = Tracer::default();
@@ -364,7 +368,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
             mboxes,
             views,
             page_load,
-            metrics: Vec::new(),
+            ..PrefetchResponse::default()
         }
     });
 
@@ -524,23 +528,21 @@ impl<'a> Decider<'a> {
         if tokens.is_empty() {
             return;
         }
-        let notification = Notification {
-            id: (self.input.new_id)(),
-            impression_id: Some((self.input.new_id)()),
-            timestamp: self.timestamp,
-            type_: MetricType::Display,
-            mbox: Some(NotificationMbox {
+        let built = Notification::builder()
+            .id((self.input.new_id)())
+            .impression_id(Some((self.input.new_id)()))
+            .timestamp(self.timestamp)
+            .type_(MetricType::Display)
+            .mbox(Some(NotificationMbox {
                 name: Some(name),
-                state: None,
-            }),
-            tokens,
-            address: None,
-            order: None,
-            page_load: None,
-            parameters: None,
-            product: None,
-            profile_parameters: None,
-            view: None,
+                ..NotificationMbox::default()
+            }))
+            .tokens(tokens)
+            .try_into();
+        // Every required field is set above, so the builder cannot refuse.
+        let Ok(notification): Result<Notification, _> = built else {
+            tracing::error!("a display notification could not be built");
+            return;
         };
         if self.tracing
             && let Some((_, campaign)) = tracer
@@ -653,8 +655,7 @@ impl<'a> Decider<'a> {
             options: results.into_iter().flat_map(|r| r.options).collect(),
             metrics,
             trace,
-            analytics: None,
-            state: None,
+            ..PageLoadResponse::default()
         }
     }
 
@@ -926,7 +927,7 @@ fn mbox_response(shaped: Shaped) -> MboxResponse {
         options: shaped.options,
         metrics: shaped.metrics,
         trace: shaped.trace,
-        analytics: None,
+        ..MboxResponse::default()
     }
 }
 
@@ -937,8 +938,7 @@ fn prefetch_mbox_response(shaped: Shaped) -> PrefetchMboxResponse {
         options: shaped.options,
         metrics: shaped.metrics,
         trace: shaped.trace,
-        analytics: None,
-        state: None,
+        ..PrefetchMboxResponse::default()
     }
 }
 
@@ -948,8 +948,6 @@ fn view_response(shaped: Shaped) -> View {
         options: shaped.options,
         metrics: shaped.metrics,
         trace: shaped.trace,
-        key: None,
-        analytics: None,
-        state: None,
+        ..View::default()
     }
 }

@@ -35,7 +35,7 @@ pub(crate) fn geo_from(get: impl Fn(&str) -> Option<Value>) -> Geo {
         country_code: text(COUNTRY),
         state_code: text(REGION),
         city: text(CITY),
-        zip: None,
+        ..Geo::default()
     }
 }
 
