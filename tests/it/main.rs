@@ -4,6 +4,7 @@
 // the only users of some shared helpers and imports.
 #![cfg_attr(not(feature = "on-device"), allow(dead_code, unused_imports))]
 
+mod architecture;
 mod attributes;
 #[cfg(feature = "blocking")]
 mod blocking;
