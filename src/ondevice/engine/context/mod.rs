@@ -1,0 +1,376 @@
+//! The rule context: what Target's audience rules can look at (browser, page, referrer, geo,
+//! time, mbox parameters), built once per request as plain structs and read by the rules
+//! through [`Data`](super::rules::Data); turned into JSON only for traces.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use serde_json::{Map, Value, json};
+
+use super::rules::Val;
+use crate::delivery::types::{Context, Geo};
+
+mod params;
+mod url;
+mod user_agent;
+
+pub(crate) use params::MboxContext;
+pub(crate) use url::UrlContext;
+pub(crate) use user_agent::UserContext;
+
+/// The whole-request part of the rule context.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestContext {
+    timestamp: i64,
+    time: String,
+    day: u32,
+    user: UserContext,
+    pub(crate) page: UrlContext,
+    referring: UrlContext,
+    pub(crate) geo: GeoContext,
+}
+
+impl RequestContext {
+    pub(crate) fn new(context: &Context, now: DateTime<Utc>) -> Self {
+        let address = context.address.as_ref();
+        Self {
+            timestamp: now.timestamp_millis(),
+            time: format!("{:02}{:02}", now.hour(), now.minute()),
+            // 1 = Monday ... 7 = Sunday.
+            day: now.weekday().number_from_monday(),
+            user: UserContext::new(context.user_agent.as_deref(), context.client_hints.as_ref()),
+            page: UrlContext::new(address.and_then(|a| a.url.as_deref())),
+            referring: UrlContext::new(address.and_then(|a| a.referring_url.as_deref())),
+            geo: GeoContext::new(context.geo.as_ref()),
+        }
+    }
+
+    /// The value at `path` (`page.url_lc`, `user.browserType`, `current_day`, ...); `page`
+    /// (and `referring`) come from `page_override` when the item has its own address.
+    pub(crate) fn lookup<'a>(
+        &'a self,
+        path: &[String],
+        page_override: Option<&'a UrlContext>,
+    ) -> Option<Val<'a>> {
+        let (first, rest) = path.split_first()?;
+        fn leaf(rest: &[String]) -> Option<&str> {
+            match rest {
+                [key] => Some(key.as_str()),
+                _ => None,
+            }
+        }
+        match first.as_str() {
+            "current_timestamp" if rest.is_empty() => Some(Val::Num(self.timestamp as f64)),
+            "current_time" if rest.is_empty() => Some(Val::Str(Cow::Borrowed(&self.time))),
+            "current_day" if rest.is_empty() => Some(Val::Num(f64::from(self.day))),
+            "user" => self.user.get(leaf(rest)?),
+            "page" => page_override.unwrap_or(&self.page).get(leaf(rest)?),
+            "referring" => page_override.unwrap_or(&self.referring).get(leaf(rest)?),
+            "geo" => self.geo.get(leaf(rest)?),
+            _ => None,
+        }
+    }
+
+    /// The context as JSON, as traces show it.
+    pub(crate) fn to_json(&self, page_override: Option<&UrlContext>) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("current_timestamp".to_owned(), json!(self.timestamp));
+        map.insert("current_time".to_owned(), json!(self.time));
+        map.insert("current_day".to_owned(), json!(self.day));
+        map.insert("user".to_owned(), self.user.to_json());
+        map.insert(
+            "page".to_owned(),
+            page_override.unwrap_or(&self.page).to_json(),
+        );
+        map.insert(
+            "referring".to_owned(),
+            page_override.unwrap_or(&self.referring).to_json(),
+        );
+        map.insert("geo".to_owned(), self.geo.to_json());
+        map
+    }
+}
+
+/// `geo.*`: country, region, city, latitude, longitude (absent values left out).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct GeoContext {
+    pub(crate) country: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) city: Option<String>,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
+}
+
+impl GeoContext {
+    fn new(geo: Option<&Geo>) -> Self {
+        geo.map_or_else(Self::default, |geo| Self {
+            country: geo.country_code.clone(),
+            region: geo.state_code.clone(),
+            city: geo.city.clone(),
+            latitude: geo.latitude,
+            longitude: geo.longitude,
+        })
+    }
+
+    /// The value of `country`, `region`, `city`, `latitude` or `longitude`, as JSON.
+    pub(crate) fn value(&self, key: &str) -> Option<Value> {
+        self.get(key).map(|v| v.to_json())
+    }
+
+    fn get(&self, key: &str) -> Option<Val<'_>> {
+        fn text(s: &Option<String>) -> Option<Val<'_>> {
+            s.as_deref().map(|s| Val::Str(Cow::Borrowed(s)))
+        }
+        match key {
+            "country" => text(&self.country),
+            "region" => text(&self.region),
+            "city" => text(&self.city),
+            "latitude" => self.latitude.map(Val::Num),
+            "longitude" => self.longitude.map(Val::Num),
+            _ => None,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        for key in ["country", "region", "city", "latitude", "longitude"] {
+            if let Some(value) = self.value(key) {
+                map.insert(key.to_owned(), value);
+            }
+        }
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rules::walk;
+    use super::params::*;
+    use super::url::*;
+    use super::user_agent::*;
+    use super::*;
+    use crate::delivery::types::{ClientHints, Parameters};
+
+    #[test]
+    fn every_pattern_compiles() {
+        assert_eq!(BROWSERS.len(), 7);
+        assert!(BROWSERS.iter().all(|m| m.regex.as_str() != "$^"));
+        assert_eq!(PLATFORMS.len(), 6);
+    }
+
+    #[test]
+    fn browsers_and_platforms() {
+        let cases = [
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36",
+                "chrome",
+                80,
+                "mac",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:73.0) Gecko/20100101 Firefox/73.0",
+                "firefox",
+                73,
+                "mac",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0.5 Safari/605.1.15",
+                "safari",
+                13,
+                "mac",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Trident/7.0; rv:11.0) like Gecko",
+                "ie",
+                11,
+                "windows",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+                "edge",
+                120,
+                "windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+                "mobile safari",
+                17,
+                "ios",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 12; SM-S908E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/101.0.4951.41 Mobile Safari/537.36",
+                "chrome",
+                101,
+                "android",
+            ),
+            ("curl/8.0", "unknown", -1, "unknown"),
+        ];
+        for (ua, browser, version, platform) in cases {
+            let user = UserContext::new(Some(ua), None).to_json();
+            assert_eq!(
+                user,
+                json!({"browserType": browser, "browserVersion": version, "platform": platform, "locale": "en"}),
+                "{ua}"
+            );
+        }
+        assert_eq!(
+            UserContext::new(None, None).to_json()["browserType"],
+            "unknown"
+        );
+    }
+
+    #[test]
+    fn client_hints_when_there_is_no_user_agent() {
+        let hints: ClientHints = serde_json::from_value(json!({
+            "platform": "macOS",
+            "browserUAWithMajorVersion": "\" Not A;Brand\";v=\"99\", \"Chromium\";v=\"99\", \"Google Chrome\";v=\"99\""
+        }))
+        .expect("hints");
+        assert_eq!(
+            UserContext::new(None, Some(&hints)).to_json(),
+            json!({"browserType": "chrome", "browserVersion": 99, "platform": "mac", "locale": "en"})
+        );
+    }
+
+    #[test]
+    fn urls_split_by_the_public_suffix_list() {
+        let page = UrlContext::new(Some(
+            "https://www.a.b.c.d.foo.com/help?Language=Javascript&fiz=buzz#bar",
+        ))
+        .to_json();
+        assert_eq!(
+            (
+                page["domain"].as_str(),
+                page["subdomain"].as_str(),
+                page["topLevelDomain"].as_str()
+            ),
+            (Some("foo.com"), Some("a.b.c.d"), Some("com"))
+        );
+        assert_eq!(
+            (
+                page["path"].as_str(),
+                page["query_lc"].as_str(),
+                page["fragment"].as_str()
+            ),
+            (
+                Some("/help"),
+                Some("language=javascript&fiz=buzz"),
+                Some("bar")
+            )
+        );
+        let kyoto = UrlContext::new(Some("https://www.town.ide.kyoto.jp:8080/About")).to_json();
+        assert_eq!(
+            (
+                kyoto["domain"].as_str(),
+                kyoto["subdomain"].as_str(),
+                kyoto["topLevelDomain"].as_str()
+            ),
+            (Some("town.ide.kyoto.jp"), Some(""), Some("ide.kyoto.jp"))
+        );
+        let beanstalk = UrlContext::new(Some(
+            "https://test.wayne-enterprises.us-east-1.elasticbeanstalk.com",
+        ))
+        .to_json();
+        assert_eq!(
+            beanstalk["domain"],
+            "wayne-enterprises.us-east-1.elasticbeanstalk.com"
+        );
+        assert_eq!(
+            beanstalk["topLevelDomain"],
+            "us-east-1.elasticbeanstalk.com"
+        );
+        assert_eq!(beanstalk["subdomain"], "test");
+        let local = UrlContext::new(Some("http://local-target-test/")).to_json();
+        assert_eq!(
+            (
+                local["domain"].as_str(),
+                local["subdomain"].as_str(),
+                local["topLevelDomain"].as_str()
+            ),
+            (Some("local-target-test"), Some(""), Some(""))
+        );
+        assert_eq!(UrlContext::new(Some("not a url")).to_json()["domain"], "");
+        assert_eq!(UrlContext::new(None).to_json()["url"], "");
+        assert_eq!(
+            UrlContext::new(Some("http://127.0.0.1:8080/x")).to_json()["domain"],
+            "127.0.0.1"
+        );
+    }
+
+    #[test]
+    fn mbox_parameters_with_dots_nest() {
+        let parameters: Parameters = serde_json::from_value(json!({
+            "favorite.pizza": "PINEAPPLE", "ignore..notation": true, "support.nested.notation": "JUST",
+            ".best.coast": "WEST", "trailing.dots.": "bad", "one": 1, "kitty": "MeoW"
+        }))
+        .expect("parameters");
+        assert_eq!(
+            mbox_context(Some(&parameters)),
+            json!({
+                "favorite": {"pizza": "PINEAPPLE", "pizza_lc": "pineapple"},
+                "ignore..notation": true,
+                "support": {"nested": {"notation": "JUST", "notation_lc": "just"}},
+                ".best.coast": "WEST", ".best.coast_lc": "west",
+                "trailing.dots.": "bad", "trailing.dots._lc": "bad",
+                "one": 1, "kitty": "MeoW", "kitty_lc": "meow"
+            })
+        );
+    }
+
+    #[test]
+    fn mbox_lookups_read_parameters_in_place_with_the_same_meaning_as_the_json() {
+        let parameters: Parameters = serde_json::from_value(json!({
+            "favorite.pizza": "PINEAPPLE", "ignore..notation": true, "kitty": "MeoW", "one": 1, "plain_lc": "as named"
+        }))
+        .expect("parameters");
+        let mbox = MboxContext::new(Some(&parameters));
+        let get = |path: &str| {
+            let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+            mbox.lookup(&path).map(|v| v.to_json())
+        };
+        assert_eq!(get("favorite.pizza"), Some(json!("PINEAPPLE")));
+        assert_eq!(get("favorite.pizza_lc"), Some(json!("pineapple")));
+        assert_eq!(
+            get("favorite"),
+            Some(json!({"pizza": "PINEAPPLE", "pizza_lc": "pineapple"}))
+        );
+        assert_eq!(get("kitty_lc"), Some(json!("meow")));
+        assert_eq!(get("one"), Some(json!(1)));
+        assert_eq!(get("one_lc"), None, "numbers have no lower-case copy");
+        assert_eq!(get("plain_lc"), Some(json!("as named")));
+        assert_eq!(
+            get("ignore..notation"),
+            None,
+            "unreachable through a dotted path, as in json-logic-js"
+        );
+        assert_eq!(get("missing"), None);
+        // Every path answers as the JSON form does.
+        for path in [
+            "favorite.pizza",
+            "favorite.pizza_lc",
+            "favorite",
+            "kitty_lc",
+            "one",
+            "one_lc",
+            "plain_lc",
+            "ignore..notation",
+            "missing",
+        ] {
+            let split: Vec<String> = path.split('.').map(str::to_owned).collect();
+            assert_eq!(get(path), walk(mbox.json(), &split).cloned(), "{path}");
+        }
+    }
+
+    #[test]
+    fn timing_is_utc_with_monday_as_one() {
+        let now: DateTime<Utc> = "2020-03-25T00:00:00Z".parse().expect("a time");
+        let context = RequestContext::new(
+            &serde_json::from_value(json!({"channel": "web"})).expect("context"),
+            now,
+        )
+        .to_json(None);
+        assert_eq!(context["current_timestamp"], 1_585_094_400_000_i64);
+        assert_eq!(context["current_time"], "0000");
+        assert_eq!(context["current_day"], 3);
+    }
+}

@@ -1,0 +1,334 @@
+//! The decider: each rule of each requested item evaluated, consequences shaped, notifications
+//! and traces recorded.
+
+use super::*;
+
+impl<'a> Decider<'a> {
+    /// Evaluates one rule for one item; the shaped consequence when it matches.
+    fn evaluate(
+        &mut self,
+        mode: Mode,
+        tracer: &mut Tracer,
+        rule: &'a Rule,
+        item: &Detail<'_>,
+    ) -> Option<Shaped> {
+        let data = RuleData {
+            base: &self.context,
+            page: item.page(),
+            mbox: item.mbox(),
+            allocation: Allocation {
+                client: self.input.client,
+                activity_id: &rule.activity_id,
+                visitor_key: &self.visitor_key,
+                known: &self.allocations,
+            },
+        };
+        let satisfied = rules::matches(&rule.condition, &data);
+        if self.tracing {
+            trace_rule(tracer, rule, &data, satisfied, &self.input.artifact.meta);
+        }
+        if !satisfied {
+            return None;
+        }
+        let consequence = &rule.consequence;
+        let mut shaped = Shaped {
+            name: consequence.name.clone(),
+            index: item.index,
+            options: consequence.options.clone(),
+            metrics: consequence.metrics.clone(),
+            trace: None,
+        };
+        match mode {
+            Mode::Execute => {
+                self.notify(tracer, rule, &shaped);
+                shaped
+                    .options
+                    .retain(|o| o.type_.is_some() || o.content.is_some());
+                for option in &mut shaped.options {
+                    option.event_token = None;
+                }
+                shaped
+                    .metrics
+                    .retain(|m| m.type_ == Some(MetricType::Click));
+            }
+            Mode::Prefetch => {
+                let metrics = &shaped.metrics;
+                for (i, option) in shaped.options.iter_mut().enumerate() {
+                    if option.event_token.is_none()
+                        && let Some(metric) = metrics
+                            .get(i)
+                            .filter(|m| m.type_ == Some(MetricType::Display))
+                    {
+                        option.event_token = metric.event_token.clone();
+                    }
+                }
+                if item.kind != Kind::View {
+                    shaped.metrics.clear();
+                }
+            }
+        }
+        let mut tokens = rule.response_tokens.clone();
+        tokens.extend(self.base_tokens.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some((last, rest)) = shaped.options.split_last_mut() {
+            for option in rest {
+                option.response_tokens = Some(ResponseTokens(tokens.clone()));
+            }
+            last.response_tokens = Some(ResponseTokens(tokens));
+        }
+        for option in &mut shaped.options {
+            replace_macros(option, rule, item);
+        }
+        if self.tracing {
+            shaped.trace = Some(self.trace_result(tracer));
+        }
+        if item.page_load {
+            shaped.index = None;
+            shaped.name = None;
+        }
+        Some(shaped)
+    }
+
+    /// A display notification for the executed options' event tokens (each token once per mbox).
+    fn notify(&mut self, tracer: &mut Tracer, rule: &Rule, shaped: &Shaped) {
+        let name = shaped.name.clone().unwrap_or_default();
+        let tokens: Vec<String> = shaped
+            .options
+            .iter()
+            .filter_map(|o| o.event_token.clone())
+            .filter(|token| self.notified.insert(format!("{name}-{token}")))
+            .collect();
+        if tokens.is_empty() {
+            return;
+        }
+        let built = Notification::builder()
+            .id((self.input.new_id)())
+            .impression_id(Some((self.input.new_id)()))
+            .timestamp(self.timestamp)
+            .type_(MetricType::Display)
+            .mbox(Some(NotificationMbox {
+                name: Some(name),
+                ..NotificationMbox::default()
+            }))
+            .tokens(tokens)
+            .try_into();
+        // Every required field is set above, so the builder cannot refuse.
+        let Ok(notification): Result<Notification, _> = built else {
+            tracing::error!("a display notification could not be built");
+            return;
+        };
+        if self.tracing
+            && let Some((_, campaign)) = tracer
+                .campaigns
+                .iter_mut()
+                .find(|(id, _)| *id == rule.activity_id)
+        {
+            let list = campaign
+                .entry("notifications")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                list.push(serde_json::to_value(&notification).unwrap_or_default());
+            }
+        }
+        self.notifications.push(notification);
+    }
+
+    /// Every requested mbox of one mode, in request order.
+    pub(super) fn mboxes(
+        &mut self,
+        mode: Mode,
+        tracer: &mut Tracer,
+        mboxes: &[MboxRequest],
+    ) -> Vec<Shaped> {
+        let mut shaped = Vec::with_capacity(mboxes.len());
+        for m in mboxes {
+            let item = detail(
+                Kind::Mbox,
+                Some(&m.name),
+                m.index,
+                m.address.as_ref(),
+                m.parameters.as_ref(),
+                m,
+            );
+            shaped.extend(self.mbox(mode, tracer, &item));
+        }
+        shaped
+    }
+
+    /// An mbox (or the page load as the global mbox): the first matching rule, or for the global
+    /// mbox the first matching rule of every activity; a blank result when nothing matches.
+    fn mbox(&mut self, mode: Mode, tracer: &mut Tracer, item: &Detail<'_>) -> Vec<Shaped> {
+        let artifact = self.input.artifact;
+        let name = item.name.unwrap_or_default();
+        let is_global = name == artifact.global_mbox;
+        if self.tracing {
+            self.trace_request(tracer, mode, "mbox", item);
+        }
+        let mut results = Vec::new();
+        let mut matched_keys: HashSet<&str> = HashSet::new();
+        for rule in artifact
+            .mbox_rules
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if !rule.applies_to(self.property_token)
+                || (is_global && matched_keys.contains(rule.key.as_str()))
+            {
+                continue;
+            }
+            if let Some(shaped) = self.evaluate(mode, tracer, rule, item) {
+                results.push(shaped);
+                matched_keys.insert(rule.key.as_str());
+                if !is_global {
+                    break;
+                }
+            }
+        }
+        if !is_global && results.is_empty() {
+            let trace = self.tracing.then(|| self.trace_result(tracer));
+            results.push(Shaped {
+                name: Some(name.to_owned()),
+                index: item.index,
+                options: Vec::new(),
+                metrics: Vec::new(),
+                trace,
+            });
+        }
+        results
+    }
+
+    /// The page load: the global mbox's options from every matching activity.
+    pub(super) fn page_load(
+        &mut self,
+        mode: Mode,
+        tracer: &mut Tracer,
+        details: &crate::delivery::types::RequestDetails,
+    ) -> PageLoadResponse {
+        let global = self.input.artifact.global_mbox.clone();
+        let item = Detail {
+            page_load: true,
+            ..detail(
+                Kind::Mbox,
+                Some(&global),
+                None,
+                details.address.as_ref(),
+                details.parameters.as_ref(),
+                details,
+            )
+        };
+        let results = self.mbox(mode, tracer, &item);
+        let trace = results.iter().rev().find_map(|r| r.trace.clone());
+        let mut metrics: Vec<Metric> = Vec::new();
+        for metric in results.iter().flat_map(|r| r.metrics.iter()) {
+            match metrics
+                .iter_mut()
+                .find(|m| m.event_token == metric.event_token)
+            {
+                Some(existing) => *existing = metric.clone(),
+                None => metrics.push(metric.clone()),
+            }
+        }
+        PageLoadResponse {
+            options: results.into_iter().flat_map(|r| r.options).collect(),
+            metrics,
+            trace,
+            ..PageLoadResponse::default()
+        }
+    }
+
+    /// Views (prefetch only): every matching rule of the named view, or of all views, merged by
+    /// view name.
+    pub(super) fn views(&mut self, tracer: &mut Tracer, item: &Detail<'_>) -> Vec<Shaped> {
+        let artifact = self.input.artifact;
+        if self.tracing {
+            self.trace_request(tracer, Mode::Prefetch, "view", item);
+        }
+        let rules: Vec<&'a Rule> = match item.name.filter(|n| !n.is_empty()) {
+            Some(name) => artifact
+                .view_rules
+                .iter()
+                .filter(|(n, _)| n == name)
+                .flat_map(|(_, r)| r)
+                .collect(),
+            None => artifact.view_rules.iter().flat_map(|(_, r)| r).collect(),
+        };
+        let mut merged: Vec<Shaped> = Vec::new();
+        let mut matched_keys: HashSet<&str> = HashSet::new();
+        for rule in rules {
+            if !rule.applies_to(self.property_token) || matched_keys.contains(rule.key.as_str()) {
+                continue;
+            }
+            let Some(shaped) = self.evaluate(Mode::Prefetch, tracer, rule, item) else {
+                continue;
+            };
+            matched_keys.insert(rule.key.as_str());
+            match merged.iter_mut().find(|m| m.name == shaped.name) {
+                Some(existing) => {
+                    existing.options.extend(shaped.options);
+                    existing.metrics.extend(shaped.metrics);
+                }
+                None => merged.push(shaped),
+            }
+        }
+        merged
+    }
+
+    fn trace_request(&self, tracer: &mut Tracer, mode: Mode, kind: &str, item: &Detail<'_>) {
+        let page = &self.context.page;
+        let mut request = Map::new();
+        request.insert("pageURL".to_owned(), json!(page.url()));
+        request.insert("host".to_owned(), json!(page.domain()));
+        let mut described = item.json().clone();
+        if let Value::Object(map) = &mut described {
+            map.insert("type".to_owned(), json!(mode.as_str()));
+        }
+        request.insert(kind.to_owned(), described);
+        tracer.request = request;
+    }
+
+    fn trace_result(&self, tracer: &Tracer) -> TraceResponse {
+        let request = self.input.request;
+        let mut visitor = serde_json::to_value(&request.id).unwrap_or_default();
+        if let (Value::Object(map), Some(tnt_id)) = (
+            &mut visitor,
+            request.id.as_ref().and_then(|id| id.tnt_id.as_deref()),
+        ) {
+            let mut parts = tnt_id.splitn(2, '.');
+            map.insert("tntId".to_owned(), json!(parts.next()));
+            if let Some(location) = parts.next() {
+                map.insert("profileLocation".to_owned(), json!(location));
+            }
+        }
+        let mut request_trace = Map::new();
+        request_trace.insert("sessionId".to_owned(), json!(self.input.session_id));
+        request_trace.extend(tracer.request.clone());
+        let campaigns: Vec<Value> = tracer
+            .campaigns
+            .iter()
+            .map(|(_, c)| Value::Object(c.clone()))
+            .collect();
+        let targets: Vec<Value> = tracer
+            .targets
+            .iter()
+            .map(|(_, t)| {
+                json!({
+                    "context": t.context,
+                    "campaignId": t.campaign_id,
+                    "campaignType": t.campaign_type,
+                    "matchedSegmentIds": t.matched_segments,
+                    "unmatchedSegmentIds": t.unmatched_segments,
+                    "matchedRuleConditions": t.matched_conditions,
+                    "unmatchedRuleConditions": t.unmatched_conditions,
+                })
+            })
+            .collect();
+        let mut trace = Map::new();
+        trace.insert("clientCode".to_owned(), json!(self.input.client));
+        trace.insert("artifact".to_owned(), self.input.artifact_trace.clone());
+        trace.insert("profile".to_owned(), json!({"visitorId": visitor}));
+        trace.insert("request".to_owned(), Value::Object(request_trace));
+        trace.insert("campaigns".to_owned(), Value::Array(campaigns));
+        trace.insert("evaluatedCampaignTargets".to_owned(), Value::Array(targets));
+        TraceResponse(trace)
+    }
+}

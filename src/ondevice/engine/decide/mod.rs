@@ -1,0 +1,361 @@
+//! Deciding a request against the artifact: which rules match each mbox, view and page load,
+//! and what the response, notifications and trace look like. Mirrors the decisions of the
+//! other Target SDKs; the conformance suite is the judge.
+
+mod decider;
+mod dependency;
+mod macros;
+mod response;
+mod trace;
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde_json::{Map, Value, json};
+
+use super::allocation::{allocation, visitor_key};
+use super::artifact::{Artifact, Rule, js_key};
+use super::context::{MboxContext, RequestContext, UrlContext};
+use super::rules::{self, Data, Val};
+use crate::delivery::types::{
+    Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
+    MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
+    Parameters, PrefetchMboxResponse, PrefetchResponse, ResponseTokens, TraceResponse, View,
+};
+
+pub(crate) use dependency::remote_dependency;
+use macros::replace_macros;
+use response::{mbox_response, prefetch_mbox_response, view_response};
+use trace::trace_rule;
+
+/// What a decision needs besides the artifact and the request.
+pub(crate) struct DecideInput<'a> {
+    pub(crate) artifact: &'a Artifact,
+    /// The client code (allocation hashes it).
+    pub(crate) client: &'a str,
+    /// The request, with a visitor id and request id already filled in.
+    pub(crate) request: &'a DeliveryRequest,
+    pub(crate) session_id: &'a str,
+    pub(crate) now: DateTime<Utc>,
+    /// The `artifact` part of a trace (location, polling, version...).
+    pub(crate) artifact_trace: &'a Value,
+    /// Makes notification and impression ids.
+    pub(crate) new_id: &'a dyn Fn() -> String,
+}
+
+/// The outcome of an on-device decision.
+#[derive(Debug)]
+pub(crate) struct Decision {
+    pub(crate) response: DeliveryResponse,
+    /// Display notifications for executed content, to send in the background.
+    pub(crate) notifications: Vec<Notification>,
+    pub(crate) remote_mboxes: Vec<String>,
+    pub(crate) remote_views: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Execute,
+    Prefetch,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Execute => "execute",
+            Self::Prefetch => "prefetch",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Mbox,
+    View,
+}
+
+/// One mbox, view or page load of the request.
+struct Detail<'r> {
+    kind: Kind,
+    name: Option<&'r str>,
+    index: Option<i32>,
+    address: Option<&'r Address>,
+    parameters: Option<&'r Parameters>,
+    /// The request item as JSON, for macros and traces; made on first use.
+    json: OnceCell<Value>,
+    source: &'r dyn erased::ToJson,
+    /// `page` (and `referring`) from the item's own address, when it has one.
+    page: OnceCell<Option<UrlContext>>,
+    /// `mbox.*` from the item's parameters.
+    mbox: OnceCell<MboxContext<'r>>,
+    /// The page load: results lose their name, index and trace.
+    page_load: bool,
+}
+
+mod erased {
+    /// Serializes a request item (mbox, view or page load) on demand.
+    pub(super) trait ToJson {
+        fn to_json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> ToJson for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or_default()
+        }
+    }
+}
+
+impl<'r> Detail<'r> {
+    fn page(&self) -> Option<&UrlContext> {
+        self.page
+            .get_or_init(|| {
+                self.address
+                    .map(|address| UrlContext::new(address.url.as_deref()))
+            })
+            .as_ref()
+    }
+
+    fn mbox(&self) -> &MboxContext<'r> {
+        self.mbox.get_or_init(|| MboxContext::new(self.parameters))
+    }
+
+    fn json(&self) -> &Value {
+        self.json.get_or_init(|| {
+            let mut value = self.source.to_json();
+            if let (Value::Object(map), Some(name)) = (&mut value, self.name)
+                && !map.contains_key("name")
+            {
+                map.insert("name".to_owned(), Value::String(name.to_owned()));
+            }
+            value
+        })
+    }
+}
+
+/// The values rules read: the request context, with the item's page, parameters and the
+/// visitor's allocation for the rule's activity (hashed only when a rule reads it).
+struct RuleData<'a> {
+    base: &'a RequestContext,
+    page: Option<&'a UrlContext>,
+    mbox: &'a MboxContext<'a>,
+    allocation: Allocation<'a>,
+}
+
+/// The visitor's allocation for one activity, computed on first use and remembered for the
+/// request.
+struct Allocation<'a> {
+    client: &'a str,
+    activity_id: &'a str,
+    visitor_key: &'a str,
+    known: &'a RefCell<HashMap<String, f64>>,
+}
+
+impl Allocation<'_> {
+    fn get(&self) -> f64 {
+        if let Some(value) = self.known.borrow().get(self.activity_id) {
+            return *value;
+        }
+        let value = allocation(self.client, self.activity_id, self.visitor_key);
+        self.known
+            .borrow_mut()
+            .insert(self.activity_id.to_owned(), value);
+        value
+    }
+}
+
+impl Data for RuleData<'_> {
+    fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
+        match path.split_first()? {
+            (first, []) if first == "allocation" => Some(Val::Num(self.allocation.get())),
+            (first, rest) if first == "mbox" => self.mbox.lookup(rest),
+            _ => self.base.lookup(path, self.page),
+        }
+    }
+}
+
+impl RuleData<'_> {
+    /// The whole rule context as JSON, as traces show it.
+    fn to_json(&self) -> Value {
+        let mut map = self.base.to_json(self.page);
+        map.insert("mbox".to_owned(), self.mbox.json().clone());
+        map.insert("allocation".to_owned(), json!(self.allocation.get()));
+        Value::Object(map)
+    }
+}
+
+/// A matched (or blank) result for one item while post-processing.
+struct Shaped {
+    name: Option<String>,
+    index: Option<i32>,
+    options: Vec<OfferOption>,
+    metrics: Vec<Metric>,
+    trace: Option<TraceResponse>,
+}
+
+/// Trace bookkeeping for one mode (execute or prefetch), as the other SDKs keep it.
+#[derive(Default)]
+struct Tracer {
+    request: Map<String, Value>,
+    campaigns: Vec<(String, Map<String, Value>)>,
+    targets: Vec<(String, Target)>,
+}
+
+struct Target {
+    context: Value,
+    campaign_id: Value,
+    campaign_type: Value,
+    matched_segments: Vec<Value>,
+    unmatched_segments: Vec<Value>,
+    matched_conditions: Vec<Value>,
+    unmatched_conditions: Vec<Value>,
+}
+
+struct Decider<'a> {
+    input: &'a DecideInput<'a>,
+    context: RequestContext,
+    visitor_key: String,
+    property_token: Option<&'a str>,
+    base_tokens: Map<String, Value>,
+    tracing: bool,
+    allocations: RefCell<HashMap<String, f64>>,
+    notifications: Vec<Notification>,
+    notified: HashSet<String>,
+    timestamp: i64,
+}
+
+/// Decides `input.request` on-device.
+pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
+    let request = input.request;
+    let context = RequestContext::new(&request.context, input.now);
+    let mut decider = Decider {
+        base_tokens: base_response_tokens(input.artifact, &context),
+        context,
+        visitor_key: visitor_key(request.id.as_ref()).unwrap_or_else(|| (input.new_id)()),
+        property_token: request
+            .property
+            .as_ref()
+            .map(|p| p.token.as_str())
+            .filter(|t| !t.is_empty()),
+        tracing: request.trace.is_some(),
+        allocations: RefCell::new(HashMap::new()),
+        notifications: Vec::new(),
+        notified: HashSet::new(),
+        timestamp: input.now.timestamp_millis(),
+        input,
+    };
+    let dependency = remote_dependency(input.artifact, request);
+
+    let execute = request.execute.as_ref().map(|execute| {
+        let mut tracer = Tracer::default();
+        let mboxes = decider
+            .mboxes(Mode::Execute, &mut tracer, &execute.mboxes)
+            .into_iter()
+            .map(mbox_response)
+            .collect();
+        let page_load = execute
+            .page_load
+            .as_ref()
+            .map(|p| decider.page_load(Mode::Execute, &mut tracer, p));
+        ExecuteResponse {
+            mboxes,
+            page_load,
+            ..ExecuteResponse::default()
+        }
+    });
+    let prefetch = request.prefetch.as_ref().map(|prefetch| {
+        let mut tracer = Tracer::default();
+        let mboxes = decider
+            .mboxes(Mode::Prefetch, &mut tracer, &prefetch.mboxes)
+            .into_iter()
+            .map(prefetch_mbox_response)
+            .collect();
+        let views = prefetch
+            .views
+            .iter()
+            .flat_map(|v| {
+                decider.views(
+                    &mut tracer,
+                    &detail(
+                        Kind::View,
+                        v.name.as_deref(),
+                        None,
+                        v.address.as_ref(),
+                        v.parameters.as_ref(),
+                        v,
+                    ),
+                )
+            })
+            .map(view_response)
+            .collect();
+        let page_load = prefetch
+            .page_load
+            .as_ref()
+            .map(|p| decider.page_load(Mode::Prefetch, &mut tracer, p));
+        PrefetchResponse {
+            mboxes,
+            views,
+            page_load,
+            ..PrefetchResponse::default()
+        }
+    });
+
+    let response = DeliveryResponse {
+        status: Some(if dependency.needed() { 206 } else { 200 }),
+        request_id: request.request_id.clone(),
+        id: request.id.clone(),
+        client: Some(input.client.to_owned()),
+        execute,
+        prefetch,
+        ..DeliveryResponse::default()
+    };
+    Decision {
+        response,
+        notifications: decider.notifications,
+        remote_mboxes: dependency.mboxes,
+        remote_views: dependency.views,
+    }
+}
+
+fn detail<'r>(
+    kind: Kind,
+    name: Option<&'r str>,
+    index: Option<i32>,
+    address: Option<&'r Address>,
+    parameters: Option<&'r Parameters>,
+    source: &'r dyn erased::ToJson,
+) -> Detail<'r> {
+    Detail {
+        kind,
+        name,
+        index,
+        address,
+        parameters,
+        json: OnceCell::new(),
+        source,
+        page: OnceCell::new(),
+        mbox: OnceCell::new(),
+        page_load: false,
+    }
+}
+
+/// `activity.decisioningMethod` and the geo tokens the artifact asks for.
+fn base_response_tokens(artifact: &Artifact, context: &RequestContext) -> Map<String, Value> {
+    let mut tokens = Map::new();
+    tokens.insert("activity.decisioningMethod".to_owned(), json!("on-device"));
+    for (token, key) in [
+        ("geo.city", "city"),
+        ("geo.country", "country"),
+        ("geo.state", "region"),
+        ("geo.latitude", "latitude"),
+        ("geo.longitude", "longitude"),
+    ] {
+        if artifact.response_tokens.iter().any(|t| t == token)
+            && let Some(value) = context.geo.value(key)
+        {
+            tokens.insert(token.to_owned(), value);
+        }
+    }
+    tokens
+}

@@ -1,0 +1,178 @@
+//! JSON-logic compiled once per artifact: operators resolved, constants kept, variable paths
+//! split.
+
+use serde_json::Value;
+
+/// A compiled JSON-logic expression.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Expr {
+    /// A literal (any JSON value that is not an operation or array).
+    Literal(Value),
+    /// An array whose elements are evaluated.
+    Array(Vec<Expr>),
+    /// `{"var": path}` with a path known at compile time, split on dots.
+    Var {
+        path: Vec<String>,
+        default: Option<Box<Expr>>,
+    },
+    /// `{"var": expr}` with a computed path.
+    DynamicVar {
+        path: Box<Expr>,
+        default: Option<Box<Expr>>,
+    },
+    /// Any other operation.
+    Op(Op, Vec<Expr>),
+}
+
+/// The operations of json-logic-js (all but `method`, which calls JavaScript methods).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Eq,
+    StrictEq,
+    NotEq,
+    StrictNotEq,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Not,
+    NotNot,
+    And,
+    Or,
+    If,
+    In,
+    Cat,
+    Substr,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Min,
+    Max,
+    Merge,
+    Missing,
+    MissingSome,
+    Log,
+    Map,
+    Filter,
+    Reduce,
+    All,
+    None,
+    Some,
+}
+
+impl Op {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "==" => Self::Eq,
+            "===" => Self::StrictEq,
+            "!=" => Self::NotEq,
+            "!==" => Self::StrictNotEq,
+            ">" => Self::Gt,
+            ">=" => Self::Ge,
+            "<" => Self::Lt,
+            "<=" => Self::Le,
+            "!" => Self::Not,
+            "!!" => Self::NotNot,
+            "and" => Self::And,
+            "or" => Self::Or,
+            "if" | "?:" => Self::If,
+            "in" => Self::In,
+            "cat" => Self::Cat,
+            "substr" => Self::Substr,
+            "+" => Self::Add,
+            "-" => Self::Sub,
+            "*" => Self::Mul,
+            "/" => Self::Div,
+            "%" => Self::Mod,
+            "min" => Self::Min,
+            "max" => Self::Max,
+            "merge" => Self::Merge,
+            "missing" => Self::Missing,
+            "missing_some" => Self::MissingSome,
+            "log" => Self::Log,
+            "map" => Self::Map,
+            "filter" => Self::Filter,
+            "reduce" => Self::Reduce,
+            "all" => Self::All,
+            "none" => Self::None,
+            "some" => Self::Some,
+            _ => return None,
+        })
+    }
+}
+
+/// Nesting deeper than this is refused at compile time, so evaluation cannot overflow the stack.
+pub(super) const MAX_DEPTH: usize = 64;
+
+/// Compiles a JSON-logic value. Unknown operations are an error (json-logic-js throws on them).
+pub(crate) fn compile(logic: &Value) -> Result<Expr, String> {
+    compile_at(logic, 0)
+}
+
+pub(super) fn compile_at(logic: &Value, depth: usize) -> Result<Expr, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("the rule is nested deeper than {MAX_DEPTH} levels"));
+    }
+    match logic {
+        Value::Array(items) => Ok(Expr::Array(
+            items
+                .iter()
+                .map(|item| compile_at(item, depth + 1))
+                .collect::<Result<_, _>>()?,
+        )),
+        Value::Object(map) if map.len() == 1 => {
+            let Some((name, args)) = map.iter().next() else {
+                return Ok(Expr::Literal(logic.clone()));
+            };
+            let args: Vec<Expr> = match args {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| compile_at(item, depth + 1))
+                    .collect::<Result<_, _>>()?,
+                single => vec![compile_at(single, depth + 1)?],
+            };
+            if name == "var" {
+                return Ok(compile_var(args));
+            }
+            let op = Op::from_name(name).ok_or_else(|| format!("Unrecognized operation {name}"))?;
+            Ok(Expr::Op(op, args))
+        }
+        _ => Ok(Expr::Literal(logic.clone())),
+    }
+}
+
+pub(super) fn compile_var(mut args: Vec<Expr>) -> Expr {
+    let default = (args.len() > 1).then(|| Box::new(args.swap_remove(1)));
+    match args.into_iter().next() {
+        None => Expr::Var {
+            path: Vec::new(),
+            default,
+        },
+        Some(Expr::Literal(Value::String(path))) => Expr::Var {
+            path: split_path(&path),
+            default,
+        },
+        Some(Expr::Literal(Value::Number(n))) => Expr::Var {
+            path: vec![n.to_string()],
+            default,
+        },
+        Some(Expr::Literal(Value::Null)) => Expr::Var {
+            path: Vec::new(),
+            default,
+        },
+        Some(other) => Expr::DynamicVar {
+            path: Box::new(other),
+            default,
+        },
+    }
+}
+
+pub(super) fn split_path(path: &str) -> Vec<String> {
+    if path.is_empty() {
+        Vec::new()
+    } else {
+        path.split('.').map(str::to_owned).collect()
+    }
+}
