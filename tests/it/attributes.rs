@@ -1,20 +1,15 @@
 //! `get_attributes`: the mboxes it adds, and typed access to JSON offer attributes.
 
 use adobe_target::delivery::types::DeliveryRequest;
-use adobe_target::{ClientOptions, Error, GetOffersOptions, TargetClient};
+use adobe_target::{Error, GetOffersOptions, TargetClient};
 use serde_json::json;
 
 use crate::stub::Stub;
 
 async fn client(stub: &Stub) -> TargetClient {
-    TargetClient::create(
-        ClientOptions::new("acmeclient", "org@AdobeOrg")
-            .secure(false)
-            .server_domain(stub.domain())
-            .http_client(Stub::direct_client()),
-    )
-    .await
-    .expect("valid options")
+    TargetClient::create(stub.options())
+        .await
+        .expect("valid options")
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The blocking client, from a plain thread.
 
+use adobe_target::GetOffersOptions;
 use adobe_target::blocking::TargetClient;
-use adobe_target::{ClientOptions, GetOffersOptions};
 
 use crate::stub::Stub;
 
@@ -9,13 +9,7 @@ use crate::stub::Stub;
 fn the_blocking_client_works_without_a_runtime() {
     let server_runtime = tokio::runtime::Runtime::new().expect("a runtime for the stub");
     let stub = server_runtime.block_on(Stub::start());
-    let client = TargetClient::create(
-        ClientOptions::new("acmeclient", "org@AdobeOrg")
-            .secure(false)
-            .server_domain(stub.domain())
-            .http_client(Stub::direct_client()),
-    )
-    .expect("valid options");
+    let client = TargetClient::create(stub.options()).expect("valid options");
     client.ready().expect("server-side is ready at once");
     let attrs = client
         .get_attributes(&["flags"], GetOffersOptions::default())

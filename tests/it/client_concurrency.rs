@@ -12,11 +12,7 @@ use serde_json::json;
 use crate::stub::{Reply, Stub};
 
 fn options(stub: &Stub) -> ClientOptions {
-    ClientOptions::new("acmeclient", "org@AdobeOrg")
-        .secure(false)
-        .server_domain(stub.domain())
-        .http_client(Stub::direct_client())
-        .timeout(Duration::from_secs(20))
+    stub.options().timeout(Duration::from_secs(20))
 }
 
 fn calls(n: usize) -> Vec<GetOffersOptions> {

@@ -10,10 +10,7 @@ use crate::stub::{Reply, Stub};
 
 async fn client(stub: &Stub, retries: u32) -> TargetClient {
     TargetClient::create(
-        ClientOptions::new("acmeclient", "org@AdobeOrg")
-            .secure(false)
-            .server_domain(stub.domain())
-            .http_client(Stub::direct_client())
+        stub.options()
             .max_retries(retries)
             .timeout(Duration::from_secs(5)),
     )

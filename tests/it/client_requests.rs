@@ -1,17 +1,15 @@
 //! What `TargetClient` puts on the wire, one request-preparation rule at a time, seen by a real
 //! HTTP server on 127.0.0.1. Generated ids are redacted in the snapshots and checked separately.
 
-use adobe_target::delivery::types::{AuthenticatedState, CustomerId, DeliveryRequest};
+use adobe_target::delivery::types::{AuthenticatedState, CustomerId};
 use adobe_target::{ClientOptions, GetOffersOptions, TargetClient};
 use serde_json::{Value, json};
+
+use crate::support::request;
 
 use crate::stub::{Recorded, Stub};
 
 const ORG: &str = "0123456789ABCDEF01234567@AdobeOrg";
-
-fn request(value: Value) -> DeliveryRequest {
-    serde_json::from_value(value).expect("a valid request")
-}
 
 /// A client whose plain-HTTP traffic goes to the stub as a proxy, so the chosen host is visible.
 async fn proxied(
@@ -30,33 +28,34 @@ fn is_uuid(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok()
 }
 
-/// Replaces generated ids (checked to be UUIDs) and machine-dependent values with markers, so
-/// the snapshot shows exactly what the preparation rules decided.
-fn stable_wire(recorded: &Recorded) -> Value {
-    let mut wire = recorded.wire();
-    let x_request_id = recorded.header("x-request-id").expect("x-request-id");
-    assert!(is_uuid(x_request_id), "{x_request_id}");
-    wire["headers"]["x-request-id"] = json!("[uuid]");
+/// Snapshots what the stub received, with insta's redactions for generated ids (checked to be
+/// UUIDs first) and machine-dependent values, so the snapshot shows exactly what the
+/// preparation rules decided. A caller's own request id is kept as it is.
+fn snapshot(name: &str, recorded: &Recorded) {
+    use insta::internals::Content;
     assert_eq!(
         recorded.header("x-exc-sdk-version"),
         Some(adobe_target::SDK_VERSION)
     );
-    wire["headers"]["x-exc-sdk-version"] = json!("[version]");
-    if wire["body"]["requestId"].as_str().is_some_and(is_uuid) {
-        wire["body"]["requestId"] = json!("[generated uuid]");
-    }
-    assert!(recorded.body["context"]["timeOffsetInMinutes"].is_number());
-    wire["body"]["context"]["timeOffsetInMinutes"] = json!("[offset]");
-    for pair in wire["query"].as_array_mut().expect("query pairs") {
-        if pair[0] == "sessionId" && pair[1].as_str().is_some_and(is_uuid) {
-            pair[1] = json!("[generated uuid]");
+    let uuid = |marker: &'static str| {
+        move |value: Content, _: insta::internals::ContentPath<'_>| match value.as_str() {
+            Some(text) if is_uuid(text) => Content::from(marker),
+            _ => value,
         }
-    }
-    wire
-}
-
-fn snapshot(name: &str, recorded: &Recorded) {
-    insta::assert_json_snapshot!(name, stable_wire(recorded));
+    };
+    insta::assert_json_snapshot!(name, recorded.wire(), {
+        ".headers[\"x-request-id\"]" => insta::dynamic_redaction(|value, _| {
+            assert!(value.as_str().is_some_and(is_uuid), "x-request-id: {value:?}");
+            "[uuid]"
+        }),
+        ".headers[\"x-exc-sdk-version\"]" => "[version]",
+        ".body.requestId" => insta::dynamic_redaction(uuid("[generated uuid]")),
+        ".body.context.timeOffsetInMinutes" => insta::dynamic_redaction(|value, _| {
+            assert!(value.as_f64().is_some() || value.as_i64().is_some(), "{value:?}");
+            "[offset]"
+        }),
+        ".query[][1]" => insta::dynamic_redaction(uuid("[generated uuid]")),
+    });
 }
 
 #[tokio::test]

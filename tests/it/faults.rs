@@ -196,12 +196,10 @@ async fn a_broken_cdn_is_reported_and_shutdown_still_returns_promptly() {
             .metrics()
             .num_alive_tasks();
         let client = TargetClient::create(
-            ClientOptions::new("acmeclient", "org@AdobeOrg")
+            delivery
+                .options()
                 .decisioning_method(DecisioningMethod::OnDevice)
                 .artifact_location(format!("http://{cdn}/rules.json"))
-                .server_domain(delivery.domain())
-                .secure(false)
-                .http_client(Stub::direct_client())
                 .timeout(Duration::from_millis(500))
                 .maximum_wait_ready(Duration::from_millis(300)),
         )
@@ -255,12 +253,10 @@ async fn notifications_that_fail_are_reported_and_later_ones_go_through() {
     let errors = Arc::new(AtomicUsize::new(0));
     let counted = errors.clone();
     let client = TargetClient::create(
-        ClientOptions::new("acmeclient", "org@AdobeOrg")
+        delivery
+            .options()
             .decisioning_method(DecisioningMethod::OnDevice)
             .artifact_payload(crate::ondevice::artifact("A"))
-            .server_domain(delivery.domain())
-            .secure(false)
-            .http_client(Stub::direct_client())
             .max_retries(0)
             .telemetry_enabled(false)
             .on_event(move |e| {

@@ -62,13 +62,11 @@ fn request(mboxes: &[&str]) -> DeliveryRequest {
 }
 
 fn options(cdn: &CdnStub, delivery: &Stub, method: DecisioningMethod) -> ClientOptions {
-    ClientOptions::new("acmeclient", "org@AdobeOrg")
+    delivery
+        .options()
         .decisioning_method(method)
         .artifact_location(cdn.url())
         .cdn_base_path(cdn.base())
-        .server_domain(delivery.domain())
-        .secure(false)
-        .http_client(Stub::direct_client())
         .polling_interval(Duration::ZERO)
         .telemetry_enabled(false)
 }
@@ -686,14 +684,12 @@ async fn an_artifact_file_loads_and_reloads_when_it_changes() {
     let path = dir.join("rules.json");
     std::fs::write(&path, artifact("A").to_string()).expect("write");
     let client = TargetClient::create(
-        ClientOptions::new("acmeclient", "org@AdobeOrg")
+        delivery
+            .options()
             .decisioning_method(DecisioningMethod::OnDevice)
             .artifact_file(&path)
             .expect("a file path")
-            .polling_interval(Duration::from_secs(1))
-            .server_domain(delivery.domain())
-            .secure(false)
-            .http_client(Stub::direct_client()),
+            .polling_interval(Duration::from_secs(1)),
     )
     .await
     .expect("valid options");

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use adobe_target::delivery::types::DeliveryRequest;
 use adobe_target::{ClientOptions, DecisioningMethod, Error, GetOffersOptions, TargetClient};
 use serde_json::{Value, json};
+
+use crate::support::request;
 
 const ORG: &str = "0123456789ABCDEF01234567@AdobeOrg";
 
@@ -272,10 +273,6 @@ fn the_map_reads_python_and_node_keys_with_their_units() {
 fn the_organization_id_is_not_printed() {
     let printed = format!("{:?}", ClientOptions::new("acmeclient", ORG));
     assert!(!printed.contains(ORG), "{printed}");
-}
-
-fn request(value: Value) -> DeliveryRequest {
-    serde_json::from_value(value).expect("a valid request")
 }
 
 #[tokio::test]

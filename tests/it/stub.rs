@@ -144,6 +144,15 @@ impl Stub {
             .expect("a reqwest client")
     }
 
+    /// Options for a client whose Delivery calls go to this stub over plain HTTP, with a direct
+    /// HTTP client: the one set-up most tests start from.
+    pub fn options(&self) -> adobe_target::ClientOptions {
+        adobe_target::ClientOptions::new("acmeclient", "org@AdobeOrg")
+            .secure(false)
+            .server_domain(self.domain())
+            .http_client(Self::direct_client())
+    }
+
     /// An HTTP client that talks to the stub directly.
     pub fn direct_client() -> reqwest::Client {
         reqwest::Client::builder()

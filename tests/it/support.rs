@@ -9,6 +9,11 @@ pub fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
 }
 
+/// A Delivery request from its JSON, failing the test when it is not one.
+pub fn request(value: serde_json::Value) -> adobe_target::delivery::types::DeliveryRequest {
+    serde_json::from_value(value).unwrap_or_else(|e| panic!("not a DeliveryRequest: {e}"))
+}
+
 /// Reads a JSON file, failing the test with the path when it cannot.
 pub fn read_json(path: &std::path::Path) -> serde_json::Value {
     let text =
