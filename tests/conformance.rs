@@ -4,62 +4,21 @@
 //! clock is locked to `mockDate`, and notifications are captured at a local Delivery stub.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
+
+/// The integration tests' local server: Delivery API, artifact CDN and geo on one app.
+#[path = "it/stub.rs"]
+#[allow(dead_code)]
+mod stub;
 
 fn suite_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("ADOBE_TARGET_CONFORMANCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
     dir.join("models").is_dir().then_some(dir)
-}
-
-#[derive(Clone, Default)]
-struct Served {
-    artifacts: Arc<Mutex<Vec<(String, Value)>>>,
-    geo: Arc<Mutex<Option<Value>>>,
-    notifications: Arc<Mutex<Vec<Value>>>,
-}
-
-async fn artifact(State(served): State<Served>, Path(name): Path<String>) -> impl IntoResponse {
-    let found = served
-        .artifacts
-        .lock()
-        .expect("lock")
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, a)| a.clone());
-    match found {
-        Some(artifact) => (StatusCode::OK, axum::Json(artifact)).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn geo(State(served): State<Served>) -> impl IntoResponse {
-    let geo = served.geo.lock().expect("lock").clone();
-    match geo {
-        Some(geo) => (StatusCode::OK, axum::Json(geo)).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn delivery(
-    State(served): State<Served>,
-    axum::Json(body): axum::Json<Value>,
-) -> impl IntoResponse {
-    served
-        .notifications
-        .lock()
-        .expect("lock")
-        .push(body.clone());
-    axum::Json(json!({"status": 200, "requestId": body["requestId"]}))
 }
 
 /// Jest's `toMatchObject`: objects contain the expected keys (recursively), arrays match
@@ -144,24 +103,12 @@ async fn run_case(suite: &Value, case: &Value, dir: &std::path::Path) -> Result<
     let artifact_text =
         std::fs::read_to_string(dir.join("artifacts").join(format!("{artifact_name}.json")))
             .map_err(|e| e.to_string())?;
-    let served = Served::default();
-    served.artifacts.lock().expect("lock").push((
-        artifact_name.clone(),
-        serde_json::from_str(&artifact_text).map_err(|e| e.to_string())?,
-    ));
-    *served.geo.lock().expect("lock") = case.get("mockGeo").cloned();
-    let app = axum::Router::new()
-        .route("/artifacts/{name}", get(artifact))
-        .route("/v1/geo", get(geo))
-        .route("/rest/v1/delivery", post(delivery))
-        .with_state(served.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let server = stub::Stub::start().await;
+    server.serve(&artifact_text, "\"conformance\"");
+    if let Some(geo) = case.get("mockGeo") {
+        server.geo(200, &geo.to_string());
+    }
+    let addr = server.addr;
 
     let conf = case
         .get("conf")
@@ -171,7 +118,7 @@ async fn run_case(suite: &Value, case: &Value, dir: &std::path::Path) -> Result<
     let mut options = ClientOptions::from_map(conf)
         .map_err(|e| e.to_string())?
         .decisioning_method(DecisioningMethod::OnDevice)
-        .artifact_location(format!("http://{addr}/artifacts/{artifact_name}"))
+        .artifact_location(server.url())
         .cdn_base_path(format!("http://{addr}"))
         .server_domain(addr.to_string())
         .secure(false)
@@ -194,13 +141,17 @@ async fn run_case(suite: &Value, case: &Value, dir: &std::path::Path) -> Result<
         .await
         .map_err(|e| e.to_string())?;
     client.shutdown().await;
-    server.abort();
 
     if let Some(output) = case.get("output").filter(|o| !o.is_null()) {
         let response = serde_json::to_value(&result.response).map_err(|e| e.to_string())?;
         contains(&response, output).map_err(|e| format!("response: {e}\nactual: {response}"))?;
     }
-    let sent = served.notifications.lock().expect("lock").clone();
+    let sent: Vec<Value> = server
+        .recorded()
+        .into_iter()
+        .filter(|r| r.path == "/rest/v1/delivery")
+        .map(|r| r.body)
+        .collect();
     match case.get("notificationOutput") {
         Some(Value::Null) if !sent.is_empty() => {
             return Err(format!(

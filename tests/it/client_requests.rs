@@ -3,7 +3,7 @@
 
 use adobe_target::delivery::types::{AuthenticatedState, CustomerId};
 use adobe_target::{ClientOptions, GetOffersOptions, TargetClient};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::request;
 

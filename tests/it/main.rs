@@ -8,8 +8,6 @@ mod architecture;
 mod attributes;
 #[cfg(feature = "blocking")]
 mod blocking;
-#[cfg(feature = "on-device")]
-mod cdn_stub;
 mod client_concurrency;
 mod client_outcomes;
 mod client_requests;

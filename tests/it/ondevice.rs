@@ -12,7 +12,6 @@ use adobe_target::{
 };
 use serde_json::{Value, json};
 
-use crate::cdn_stub::CdnStub;
 use crate::stub::{Reply, Stub};
 
 /// An artifact where mbox `local-offer` shows JSON `{"variant": <variant>}` to everyone, and
@@ -61,7 +60,7 @@ fn request(mboxes: &[&str]) -> DeliveryRequest {
     .expect("a valid request")
 }
 
-fn options(cdn: &CdnStub, delivery: &Stub, method: DecisioningMethod) -> ClientOptions {
+fn options(cdn: &Stub, delivery: &Stub, method: DecisioningMethod) -> ClientOptions {
     delivery
         .options()
         .decisioning_method(method)
@@ -128,7 +127,7 @@ async fn wait_for_event(
 
 #[tokio::test]
 async fn decides_on_device_without_calling_the_edge() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.serve_json(&artifact("A"), "\"v1\"");
     let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::OnDevice))
         .await
@@ -175,7 +174,7 @@ async fn decides_on_device_without_calling_the_edge() {
 
 #[tokio::test]
 async fn polling_uses_the_etag_and_picks_up_a_new_artifact() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.serve_json(&artifact("A"), "\"v1\"");
     let client = TargetClient::create(
         options(&cdn, &delivery, DecisioningMethod::OnDevice)
@@ -229,7 +228,7 @@ fn two_mbox_artifact(variant: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_stay_whole_while_the_artifact_changes_under_them() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.serve_json(&two_mbox_artifact("A"), "\"A0\"");
     let client = TargetClient::create(
         options(&cdn, &delivery, DecisioningMethod::OnDevice)
@@ -308,7 +307,7 @@ async fn decisions_stay_whole_while_the_artifact_changes_under_them() {
 
 #[tokio::test]
 async fn a_failed_first_download_is_retried_until_the_client_is_ready() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.serve_json(&artifact("A"), "\"v1\"");
     cdn.fail_first(3);
     let failures = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -338,7 +337,7 @@ async fn a_failed_first_download_is_retried_until_the_client_is_ready() {
 
 #[tokio::test]
 async fn before_the_artifact_on_device_fails_and_hybrid_asks_the_server() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.hang();
     let client = TargetClient::create(
         options(&cdn, &delivery, DecisioningMethod::Hybrid)
@@ -374,7 +373,7 @@ async fn before_the_artifact_on_device_fails_and_hybrid_asks_the_server() {
 
 #[tokio::test]
 async fn hybrid_decides_locally_when_it_can_and_remotely_otherwise() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.serve_json(&artifact("A"), "\"v1\"");
     let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::Hybrid))
         .await
@@ -428,7 +427,7 @@ async fn hybrid_decides_locally_when_it_can_and_remotely_otherwise() {
 
 #[tokio::test]
 async fn shutdown_delivers_queued_notifications() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     for _ in 0..5 {
         delivery.push(Reply::json(200, json!({"status": 200})).delayed(Duration::from_millis(200)));
     }
@@ -458,7 +457,7 @@ async fn shutdown_delivers_queued_notifications() {
 
 #[tokio::test]
 async fn a_failed_notification_is_reported_not_lost() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     for _ in 0..10 {
         delivery.push(Reply::json(503, json!({"status": 503, "message": "down"})));
     }
@@ -490,7 +489,7 @@ async fn a_failed_notification_is_reported_not_lost() {
 
 #[tokio::test]
 async fn unsupported_and_malformed_artifacts_are_clear_errors() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     let mut v2 = artifact("A");
     v2["version"] = json!("2.0.0");
     let cases: Vec<(Value, &str)> = vec![
@@ -548,7 +547,7 @@ async fn unsupported_and_malformed_artifacts_are_clear_errors() {
 
 #[tokio::test]
 async fn a_rule_the_engine_cannot_evaluate_never_matches_and_the_others_still_work() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     let mut payload = artifact("A");
     payload["rules"]["mboxes"]["local-offer"]
         .as_array_mut()
@@ -570,7 +569,7 @@ async fn a_rule_the_engine_cannot_evaluate_never_matches_and_the_others_still_wo
 
 #[tokio::test]
 async fn geo_comes_from_a_lookup_and_a_failed_lookup_degrades_to_no_geo() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     let mut payload = artifact("A");
     payload["responseTokens"] = json!(["geo.city", "activity.id"]);
     let client = TargetClient::create(
@@ -611,7 +610,7 @@ async fn geo_comes_from_a_lookup_and_a_failed_lookup_degrades_to_no_geo() {
 
 #[tokio::test]
 async fn a_new_visitor_gets_a_target_id_on_the_known_edge() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     let client = TargetClient::create(
         options(&cdn, &delivery, DecisioningMethod::OnDevice)
             .artifact_payload(artifact("A"))
@@ -653,7 +652,7 @@ async fn a_new_visitor_gets_a_target_id_on_the_known_edge() {
 
 #[tokio::test]
 async fn events_reach_callbacks_and_subscribers() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.serve_json(&artifact("A"), "\"v1\"");
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -712,7 +711,7 @@ async fn an_artifact_file_loads_and_reloads_when_it_changes() {
 
 #[tokio::test]
 async fn a_call_dropped_before_it_is_polled_decides_and_reports_nothing() {
-    let (cdn, delivery) = (CdnStub::start().await, Stub::start().await);
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
     cdn.serve_json(&artifact("A"), "\"v1\"");
     let handed = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = handed.clone();

@@ -119,9 +119,10 @@ async fn a_refused_download_is_said_at_once_and_not_retried() {
     ] {
         let cdn = Stub::start().await;
         cdn.push(Reply::raw(status, "no"));
-        let (ready, client) =
-            ready_of(on_device().artifact_location(format!("http://{}/rules.json", cdn.domain())))
-                .await;
+        let (ready, client) = ready_of(
+            on_device().artifact_location(format!("http://{}/refused/rules.json", cdn.domain())),
+        )
+        .await;
         let failure = last_failure(ready);
         assert!(failure.contains(message), "{status}: {failure}");
         assert_eq!(cdn.count(), 1, "{status} is not retried");

@@ -1,5 +1,11 @@
-//! A real Delivery API stub on 127.0.0.1: records every request and answers from a script,
-//! or, by default, with a response derived from the request.
+//! The one local server of the tests, a real HTTP server on 127.0.0.1 with three parts:
+//! - the Delivery API (every path but the two below): records every request and answers from a
+//!   script, or by default with a response derived from the request;
+//! - the artifact CDN, `GET /rules.json`: the current artifact with an ETag (304 when the client
+//!   already has it), or failures, a hang, garbage;
+//! - the geo lookup, `GET /v1/geo`.
+//!
+//! A test that needs the CDN and the Delivery API apart (to count each) starts two.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -103,6 +109,19 @@ struct State {
     /// When set, each request waits until this many are in flight (or 5 s pass) before answering.
     hold_until: Mutex<Option<usize>>,
     edge_host: Mutex<Option<String>>,
+    cdn: Cdn,
+}
+
+/// The CDN part's state.
+#[derive(Default)]
+struct Cdn {
+    artifact: Mutex<(String, String)>,
+    fail_first: AtomicUsize,
+    hang: Mutex<bool>,
+    downloads: AtomicUsize,
+    not_modified: AtomicUsize,
+    geo: Mutex<Option<(u16, String)>>,
+    geo_lookups: Mutex<Vec<Option<String>>>,
 }
 
 #[derive(Clone)]
@@ -118,12 +137,27 @@ impl Stub {
             .await
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
-        let app = axum::Router::new().fallback({
-            let state = state.clone();
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                handle(state.clone(), method, uri, headers, body)
-            }
-        });
+        let app = axum::Router::new()
+            .route(
+                "/rules.json",
+                axum::routing::get({
+                    let state = state.clone();
+                    move |headers: HeaderMap| artifact(state.clone(), headers)
+                }),
+            )
+            .route(
+                "/v1/geo",
+                axum::routing::get({
+                    let state = state.clone();
+                    move |headers: HeaderMap| geo(state.clone(), headers)
+                }),
+            )
+            .fallback({
+                let state = state.clone();
+                move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                    handle(state.clone(), method, uri, headers, body)
+                }
+            });
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -183,6 +217,50 @@ impl Stub {
 
     pub fn peak_in_flight(&self) -> usize {
         self.state.peak.load(Ordering::SeqCst)
+    }
+
+    /// The artifact's URL on this server.
+    pub fn url(&self) -> String {
+        format!("http://{}/rules.json", self.addr)
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves `artifact` (any text) under `etag` from now on.
+    pub fn serve(&self, artifact: &str, etag: &str) {
+        *self.state.cdn.artifact.lock().expect("lock") = (artifact.to_owned(), etag.to_owned());
+    }
+
+    pub fn serve_json(&self, artifact: &Value, etag: &str) {
+        self.serve(&artifact.to_string(), etag);
+    }
+
+    /// The next `n` downloads answer 500.
+    pub fn fail_first(&self, n: usize) {
+        self.state.cdn.fail_first.store(n, Ordering::SeqCst);
+    }
+
+    /// Downloads never answer.
+    pub fn hang(&self) {
+        *self.state.cdn.hang.lock().expect("lock") = true;
+    }
+
+    pub fn geo(&self, status: u16, body: &str) {
+        *self.state.cdn.geo.lock().expect("lock") = Some((status, body.to_owned()));
+    }
+
+    pub fn downloads(&self) -> usize {
+        self.state.cdn.downloads.load(Ordering::SeqCst)
+    }
+
+    pub fn not_modified(&self) -> usize {
+        self.state.cdn.not_modified.load(Ordering::SeqCst)
+    }
+
+    pub fn geo_lookups(&self) -> Vec<Option<String>> {
+        self.state.cdn.geo_lookups.lock().expect("lock").clone()
     }
 }
 
@@ -302,4 +380,49 @@ fn derived_response(request: &Value, edge_host: Option<String>) -> Value {
             .collect();
     }
     response
+}
+
+async fn artifact(state: Arc<State>, headers: HeaderMap) -> Response {
+    state.cdn.downloads.fetch_add(1, Ordering::SeqCst);
+    if *state.cdn.hang.lock().expect("lock") {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    let failing = state.cdn.fail_first.load(Ordering::SeqCst);
+    if failing > 0 {
+        state.cdn.fail_first.store(failing - 1, Ordering::SeqCst);
+        return (StatusCode::INTERNAL_SERVER_ERROR, "try later").into_response();
+    }
+    let (body, etag) = state.cdn.artifact.lock().expect("lock").clone();
+    if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        state.cdn.not_modified.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    (
+        StatusCode::OK,
+        [
+            ("content-type", "application/json"),
+            ("etag", etag.as_str()),
+            ("x-geo-city", "PARIS"),
+            ("x-geo-country-code", "FR"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn geo(state: Arc<State>, headers: HeaderMap) -> Response {
+    let ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    state.cdn.geo_lookups.lock().expect("lock").push(ip);
+    match state.cdn.geo.lock().expect("lock").clone() {
+        Some((status, body)) => (
+            StatusCode::from_u16(status).expect("status"),
+            [("content-type", "application/json")],
+            body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
