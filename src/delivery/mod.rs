@@ -15,6 +15,51 @@
 //!     .expect("context is set");
 //! assert_eq!(serde_json::to_value(&request).unwrap()["context"]["channel"], "web");
 //! ```
+//!
+//! # Building requests
+//!
+//! Three ways, each of which keeps compiling when the spec gains a field:
+//! - **`Default` and struct update** for every model whose fields are all optional (most of
+//!   them): `ExecuteRequest { mboxes, ..Default::default() }`.
+//! - **The generated builders** (`Model::builder()`, a `builder::Model`) for models with
+//!   required fields; `try_into()` checks that they are set. A builder setter takes the model
+//!   (or what converts into it): a nested *builder* converts with `try_into()` first. For a list
+//!   this matters: `types::MboxRequest` and `builder::MboxRequest` share a name, and a
+//!   `Vec<builder::MboxRequest>` is not a `Vec<types::MboxRequest>` (the compiler's `E0277
+//!   ...From<Vec<MboxRequest>>`); convert each element, as below.
+//! - **JSON**, with `serde_json::from_value`, when the request comes from elsewhere.
+//!
+//! ```
+//! use adobe_target::delivery::types::{
+//!     Address, ChannelType, Context, DeliveryRequest, ExecuteRequest, MboxRequest, Parameters,
+//! };
+//!
+//! // A model with a required field: its builder, converted with `try_into()`.
+//! let hero: MboxRequest = MboxRequest::builder()
+//!     .name("homepage-hero")
+//!     .index(Some(0))
+//!     .parameters(Some(Parameters(serde_json::from_value(serde_json::json!({"tier": "gold"}))?)))
+//!     .try_into()?;
+//! let request: DeliveryRequest = DeliveryRequest::builder()
+//!     // A nested builder is fine where the setter takes one model ...
+//!     .context(
+//!         Context::builder()
+//!             .channel(ChannelType::Web)
+//!             // ... and a model with only optional fields takes `..Default::default()`.
+//!             .address(Address {
+//!                 url: Some("https://shop.example.com/".to_owned()),
+//!                 ..Default::default()
+//!             }),
+//!     )
+//!     // A list takes models: each element converted already.
+//!     .execute(ExecuteRequest {
+//!         mboxes: vec![hero],
+//!         ..Default::default()
+//!     })
+//!     .try_into()?;
+//! assert_eq!(request.execute.map(|e| e.mboxes.len()), Some(1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use bytes::Bytes;
 use futures::FutureExt;

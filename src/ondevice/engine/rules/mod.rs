@@ -6,7 +6,7 @@
 //! json-logic-js where Target rules go: it reports `null == 0` as true (JavaScript: false),
 //! raises errors on `0 == ""` and `"a" > 1` (JavaScript: true and false) and treats `{}` as
 //! false. A visitor without an mbox parameter would then qualify for an audience that requires
-//! it to equal 0. `tests/json_logic.rs` pins the JavaScript behaviour operator by operator.
+//! it to equal 0. `rules/tests.rs` pins the JavaScript behaviour operator by operator.
 
 use std::borrow::Cow;
 
