@@ -21,10 +21,10 @@ const PARAMETER: &str = "secret-parameter-value";
 
 /// What the subscriber writes, kept for the test to read.
 #[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
+struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
-    pub fn text(&self) -> String {
+    fn text(&self) -> String {
         let bytes = self.0.lock().expect("lock").clone();
         String::from_utf8_lossy(&bytes).into_owned()
     }
@@ -49,14 +49,6 @@ impl<'a> MakeWriter<'a> for Captured {
     }
 }
 
-/// A 127.0.0.1 address nothing listens on.
-fn refused_domain() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
-    drop(listener);
-    address
-}
-
 fn call() -> GetOffersOptions {
     let request: DeliveryRequest = serde_json::from_value(json!({
         "context": {"channel": "web", "address": {"url": "https://shop.example.com/"}},
@@ -68,22 +60,28 @@ fn call() -> GetOffersOptions {
         .target_cookie(format!("session#{SESSION}#{expires}|PC#{TNT}#{expires}"))
 }
 
-#[test]
-fn nothing_secret_is_logged_above_debug_when_calls_and_notifications_fail() {
+/// Runs `test` on a current-thread runtime, with a subscriber at `level` for this thread only
+/// (the runtime keeps the SDK's tasks on it), and returns what was logged.
+pub fn logs_of(level: tracing::Level, test: impl Future<Output = ()>) -> String {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(captured.clone())
         .finish();
-    // This thread only; the current-thread runtime keeps the SDK's tasks on it.
     let _guard = tracing::subscriber::set_default(subscriber);
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let domain = refused_domain();
+        .expect("a runtime")
+        .block_on(test);
+    captured.text()
+}
+
+#[test]
+fn nothing_secret_is_logged_above_debug_when_calls_and_notifications_fail() {
+    let logs = logs_of(tracing::Level::INFO, async {
+        let domain = crate::support::refused_address();
         // Server-side: the call fails after its retry.
         let client = TargetClient::create(
             ClientOptions::new("demo", format!("{ORG}@AdobeOrg"))
@@ -107,7 +105,6 @@ fn nothing_secret_is_logged_above_debug_when_calls_and_notifications_fail() {
         #[cfg(feature = "on-device")]
         on_device_notification_fails(domain).await;
     });
-    let logs = captured.text();
     #[cfg(feature = "on-device")]
     assert!(
         logs.contains("notifications could not be sent"),

@@ -8,8 +8,9 @@ use std::time::Duration;
 use adobe_target::{ClientOptions, DecisioningMethod, Error, Event, TargetClient};
 use serde_json::json;
 
-use crate::log_hygiene::Captured;
+use crate::log_hygiene::logs_of;
 use crate::stub::{Reply, Stub};
+use crate::support::refused_address;
 
 /// No test here may wait longer than this: a hang is a failure, not a stuck run.
 const BOUND: Duration = Duration::from_secs(10);
@@ -135,23 +136,8 @@ async fn a_refused_download_is_said_at_once_and_not_retried() {
 /// the next one is.
 #[test]
 fn an_unreachable_cdn_is_retried_and_ready_says_why_when_it_gives_up() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(captured.clone())
-        .finish();
-    // This thread only; the current-thread runtime keeps the SDK's tasks on it.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let closed = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            listener.local_addr().expect("address")
-        };
+    let logs = logs_of(tracing::Level::WARN, async {
+        let closed = refused_address();
         let mut failures = Vec::new();
         let options = on_device()
             .artifact_location(format!("http://{closed}/rules.json"))
@@ -172,7 +158,6 @@ fn an_unreachable_cdn_is_retried_and_ready_says_why_when_it_gives_up() {
         assert_eq!(failures.last(), Some(&failure), "the event's text");
         client.shutdown().await;
     });
-    let logs = captured.text();
     let warnings: Vec<&str> = logs
         .lines()
         .filter(|l| l.contains("WARN") && l.contains("Failed to retrieve artifact"))
@@ -190,10 +175,7 @@ fn an_unreachable_cdn_is_retried_and_ready_says_why_when_it_gives_up() {
 #[tokio::test]
 async fn the_quickstart_offline_ends_in_time_and_says_what_to_do() {
     let delivery = Stub::start().await;
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("address")
-    };
+    let closed = refused_address();
     let (ready, client) = ready_of(
         ClientOptions::new("acmeclient", "0123456789ABCDEF01234567@AdobeOrg")
             .decisioning_method(DecisioningMethod::Hybrid)

@@ -14,6 +14,12 @@ pub fn request(value: serde_json::Value) -> adobe_target::delivery::types::Deliv
     serde_json::from_value(value).unwrap_or_else(|e| panic!("not a DeliveryRequest: {e}"))
 }
 
+/// A `host:port` on 127.0.0.1 that nothing listens on (the port was free a moment ago).
+pub fn refused_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    listener.local_addr().expect("an address").to_string()
+}
+
 /// Reads a JSON file, failing the test with the path when it cannot.
 pub fn read_json(path: &std::path::Path) -> serde_json::Value {
     let text =
