@@ -12,7 +12,7 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::delivery::types::{DeliveryRequest, Telemetry};
+use crate::delivery::types::DeliveryRequest;
 use crate::edge::EdgeCluster;
 use crate::events::Event;
 use crate::options::{GetOffersOptions, NotificationHandler};
@@ -148,13 +148,7 @@ async fn run(
 
 /// Attaches pending telemetry; `None` when there is nothing to send.
 fn prepare(mut request: DeliveryRequest, pipeline: &Pipeline) -> Option<DeliveryRequest> {
-    if pipeline.options.telemetry_enabled && !pipeline.telemetry.is_empty() {
-        request
-            .telemetry
-            .get_or_insert_with(Telemetry::default)
-            .entries
-            .extend(pipeline.telemetry.drain());
-    }
+    pipeline.attach_telemetry(&mut request);
     let has_content = !request.notifications.is_empty()
         || request
             .telemetry

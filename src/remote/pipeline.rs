@@ -67,6 +67,17 @@ impl Pipeline {
         })
     }
 
+    /// Moves the pending telemetry entries into `request`, when telemetry is on.
+    pub(crate) fn attach_telemetry(&self, request: &mut DeliveryRequest) {
+        if self.options.telemetry_enabled && !self.telemetry.is_empty() {
+            request
+                .telemetry
+                .get_or_insert_with(Telemetry::default)
+                .entries
+                .extend(self.telemetry.drain());
+        }
+    }
+
     pub(crate) fn now(&self) -> DateTime<Utc> {
         (self.clock)()
     }
@@ -102,13 +113,7 @@ impl Pipeline {
         let timeout = options.timeout.unwrap_or(self.options.timeout);
         async move {
             // Drained here, not when the call is made: a future dropped unpolled loses nothing.
-            if self.options.telemetry_enabled && !self.telemetry.is_empty() {
-                let telemetry = prepared
-                    .request
-                    .telemetry
-                    .get_or_insert_with(Telemetry::default);
-                telemetry.entries.extend(self.telemetry.drain());
-            }
+            self.attach_telemetry(&mut prepared.request);
             let (status, response) = self.send(&prepared, timeout).await?;
             tracing::Span::current().record("status", status);
             let parsing_started = Instant::now();
