@@ -17,10 +17,9 @@ use crate::ondevice::notifier::{Job, Notifier};
 use crate::ondevice::provider::{Cdn, Loaded};
 use crate::options::GetOffersOptions;
 use crate::remote::CallFuture;
-use crate::remote::pipeline::Pipeline;
+use crate::remote::pipeline::{Pipeline, Timing};
 use crate::remote::prepare::Prepared;
-use crate::remote::response::{self, ResponseMeta, TargetResponse};
-use crate::remote::telemetry::request_entry;
+use crate::remote::response::{Answer, ResponseMeta, TargetResponse};
 
 /// Decides `request` with the loaded artifact: at once, or after a geo lookup when the artifact
 /// targets by geo and the request has no location.
@@ -96,9 +95,11 @@ fn decide_now(
         artifact_trace: &loaded.trace,
         new_id: &new_id,
     });
-    let decided = started.elapsed();
-
-    let shaping = Instant::now();
+    let timing = Timing {
+        mode: ExecutionMode::Local,
+        execution: started.elapsed(),
+        shaping_started: Instant::now(),
+    };
     let status = decision
         .response
         .status
@@ -113,25 +114,13 @@ fn decide_now(
         || pipeline.options.telemetry_enabled)
         .then(|| notification_request(&request, decision.notifications))
         .flatten();
-    let shaped = response::shape(
+    let answer = Answer {
         request,
-        decision.response,
+        response: decision.response,
         status,
-        &session_id,
-        cluster.as_ref(),
         meta,
-        now.timestamp(),
-    );
-    if pipeline.options.telemetry_enabled {
-        pipeline.telemetry.add(request_entry(
-            &shaped.request,
-            DecisioningMethod::OnDevice,
-            ExecutionMode::Local,
-            now.timestamp_millis(),
-            decided,
-            shaping.elapsed(),
-        ));
-    }
+    };
+    let shaped = pipeline.finish(answer, &session_id, cluster.as_ref(), now, Some(timing));
     if let Some(request) = notification_request {
         notifier.enqueue(Job {
             request,

@@ -14,13 +14,24 @@ use crate::delivery::{
     self,
     types::{DecisioningMethod, DeliveryRequest, DeliveryResponse, ExecutionMode, Telemetry},
 };
+use crate::edge::EdgeCluster;
 use crate::edge::Endpoints;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
 use crate::options::{ClientOptions, Clock, GetOffersOptions};
 use crate::remote::prepare::{self, Environment, Prepared};
-use crate::remote::response::{self, ResponseMeta, TargetResponse};
+use crate::remote::response::{self, Answer, ResponseMeta, TargetResponse};
 use crate::remote::telemetry::{TelemetryStore, request_entry};
+
+/// How long a call took, for its telemetry entry.
+pub(crate) struct Timing {
+    /// Where it was decided.
+    pub(crate) mode: ExecutionMode,
+    /// Deciding: the Edge's round trip, or the on-device decision.
+    pub(crate) execution: Duration,
+    /// When shaping the answer began (the entry's `parsing`).
+    pub(crate) shaping_started: Instant,
+}
 
 /// What every call shares.
 pub(crate) struct Pipeline {
@@ -65,6 +76,36 @@ impl Pipeline {
             http,
             options,
         })
+    }
+
+    /// Finishes a decided call, remote or on-device: shapes the answer for the visitor and, with
+    /// `timing`, records the call's telemetry entry (when telemetry is on).
+    pub(crate) fn finish(
+        &self,
+        answer: Answer,
+        session_id: &str,
+        cluster: Option<&EdgeCluster>,
+        now: DateTime<Utc>,
+        timing: Option<Timing>,
+    ) -> TargetResponse {
+        let shaped = response::shape(answer, session_id, cluster, now.timestamp());
+        if let Some(timing) = timing.filter(|_| self.options.telemetry_enabled) {
+            let method = match timing.mode {
+                ExecutionMode::Local => DecisioningMethod::OnDevice,
+                _ => DecisioningMethod::ServerSide,
+            };
+            let mut entry = request_entry(
+                &shaped.request,
+                method,
+                timing.mode,
+                now.timestamp_millis(),
+                timing.execution,
+                timing.shaping_started.elapsed(),
+            );
+            entry.telemetry_server_token = shaped.response.telemetry_server_token.clone();
+            self.telemetry.add(entry);
+        }
+        shaped
     }
 
     /// Moves the pending telemetry entries into `request`, when telemetry is on.
@@ -116,35 +157,25 @@ impl Pipeline {
             self.attach_telemetry(&mut prepared.request);
             let (status, response) = self.send(&prepared, timeout).await?;
             tracing::Span::current().record("status", status);
-            let parsing_started = Instant::now();
+            let timing = Timing {
+                mode: ExecutionMode::Edge,
+                execution: started.elapsed(),
+                shaping_started: Instant::now(),
+            };
             let Prepared {
                 request,
                 session_id,
                 cluster,
                 ..
             } = prepared;
-            let now = self.now();
-            if self.options.telemetry_enabled && operation == "get_offers" {
-                let mut entry = request_entry(
-                    &request,
-                    DecisioningMethod::ServerSide,
-                    ExecutionMode::Edge,
-                    now.timestamp_millis(),
-                    started.elapsed(),
-                    parsing_started.elapsed(),
-                );
-                entry.telemetry_server_token = response.telemetry_server_token.clone();
-                self.telemetry.add(entry);
-            }
-            Ok(response::shape(
+            let answer = Answer {
                 request,
                 response,
                 status,
-                &session_id,
-                cluster.as_ref(),
                 meta,
-                now.timestamp(),
-            ))
+            };
+            let timing = (operation == "get_offers").then_some(timing);
+            Ok(self.finish(answer, &session_id, cluster.as_ref(), self.now(), timing))
         }
         .instrument(span)
     }

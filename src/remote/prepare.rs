@@ -255,9 +255,12 @@ pub(crate) mod tests {
 
                     // The cookie the SDK sets names a cluster id or nothing, whatever the Edge said.
                     let response = DeliveryResponse { edge_host: Some(edge_host.clone()), ..DeliveryResponse::default() };
+                    let answer = crate::remote::response::Answer {
+                        request: prepared.request.clone(), response, status: 200,
+                        meta: crate::remote::response::ResponseMeta::server_side(),
+                    };
                     let shaped = crate::remote::response::shape(
-                        prepared.request.clone(), response, 200, &prepared.session_id,
-                        prepared.cluster.as_ref(), crate::remote::response::ResponseMeta::server_side(), NOW,
+                        answer, &prepared.session_id, prepared.cluster.as_ref(), NOW,
                     );
                     if let Some(cookie) = shaped.target_location_hint_cookie {
                         prop_assert!(EdgeCluster::parse(&cookie.value).is_some(), "{:?}", cookie);

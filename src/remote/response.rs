@@ -141,16 +141,29 @@ impl TargetResponse {
     }
 }
 
-/// Builds the caller's view of a response.
+/// A decided call, by the Edge or on-device: the request as sent, the answer, its status and how
+/// it was decided.
+pub(crate) struct Answer {
+    pub(crate) request: DeliveryRequest,
+    pub(crate) response: DeliveryResponse,
+    pub(crate) status: u16,
+    pub(crate) meta: ResponseMeta,
+}
+
+/// Builds the caller's view of an answer for the visitor of `session_id` on `cluster`, with the
+/// cookies to set (`now`: seconds since the epoch, for their expiry).
 pub(crate) fn shape(
-    request: DeliveryRequest,
-    response: DeliveryResponse,
-    status: u16,
+    answer: Answer,
     session_id: &str,
     cluster: Option<&EdgeCluster>,
-    meta: ResponseMeta,
     now: i64,
 ) -> TargetResponse {
+    let Answer {
+        request,
+        response,
+        status,
+        meta,
+    } = answer;
     let tnt_id = response.id.as_ref().and_then(|id| id.tnt_id.as_deref());
     let target_cookie = Some(cookies::target_cookie(session_id, tnt_id, now));
     let from_edge = || {

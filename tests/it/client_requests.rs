@@ -310,3 +310,40 @@ async fn cookies_carry_the_visitor_across_calls() {
         );
     }
 }
+
+/// A server-side call's telemetry entry rides on the next call, as the other SDKs send it.
+#[tokio::test]
+async fn a_call_reports_its_telemetry_on_the_next_one() {
+    let stub = Stub::start().await;
+    let client = TargetClient::create(stub.options())
+        .await
+        .expect("valid options");
+    let page = |id: &str| {
+        request(json!({"requestId": id, "context": {"channel": "web"},
+            "execute": {"mboxes": [{"name": "hero", "index": 0}]}}))
+    };
+    client
+        .get_offers(GetOffersOptions::new(page("first")))
+        .await
+        .expect("a 200");
+    client
+        .get_offers(GetOffersOptions::new(page("second")))
+        .await
+        .expect("a 200");
+    let recorded = stub.recorded();
+    assert!(
+        recorded[0].body["telemetry"].is_null(),
+        "nothing to report yet"
+    );
+    let entries = recorded[1].body["telemetry"]["entries"]
+        .as_array()
+        .expect("telemetry entries");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    assert_eq!(entry["requestId"], "first");
+    assert_eq!(entry["mode"], "edge");
+    assert_eq!(entry["features"]["decisioningMethod"], "server-side");
+    assert_eq!(entry["features"]["executeMboxCount"], 1);
+    assert!(entry["execution"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert!(entry["parsing"].as_f64().is_some_and(|ms| ms >= 0.0));
+}
