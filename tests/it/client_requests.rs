@@ -24,6 +24,11 @@ async fn proxied(
     TargetClient::create(options).await.expect("valid options")
 }
 
+/// A web page load: the request most preparation rules are shown on.
+fn page_load() -> adobe_target::delivery::types::DeliveryRequest {
+    request(json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}))
+}
+
 fn is_uuid(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok()
 }
@@ -105,11 +110,9 @@ async fn an_expired_cookie_falls_back_to_the_session_option_and_the_location_hin
     let client = proxied(&stub, |o| o.target_location_hint("35")).await;
     client
         .get_offers(
-            GetOffersOptions::new(request(
-                json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}),
-            ))
-            .target_cookie("session#old#1|PC#visitor1.28_0#1")
-            .session_id("option-session"),
+            GetOffersOptions::new(page_load())
+                .target_cookie("session#old#1|PC#visitor1.28_0#1")
+                .session_id("option-session"),
         )
         .await
         .expect("a 200");
@@ -124,12 +127,7 @@ async fn the_per_call_location_hint_wins_over_the_configured_one() {
     let stub = Stub::start().await;
     let client = proxied(&stub, |o| o.target_location_hint("35")).await;
     client
-        .get_offers(
-            GetOffersOptions::new(request(
-                json!({"context": {"channel": "web"}, "execute": {"pageLoad": {}}}),
-            ))
-            .target_location_hint("7"),
-        )
+        .get_offers(GetOffersOptions::new(page_load()).target_location_hint("7"))
         .await
         .expect("a 200");
     assert_eq!(

@@ -77,6 +77,32 @@ async fn ready(client: &TargetClient) -> adobe_target::Result<()> {
         .expect("ready within 30 s")
 }
 
+/// The CDN serving `artifact` (ETag `etag`), the Delivery API, and a client of both made with
+/// `configure`, once its artifact is loaded.
+async fn started(
+    artifact: &Value,
+    etag: &str,
+    method: DecisioningMethod,
+    configure: impl FnOnce(ClientOptions) -> ClientOptions,
+) -> (Stub, Stub, TargetClient) {
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
+    cdn.serve_json(artifact, etag);
+    let client = TargetClient::create(configure(options(&cdn, &delivery, method)))
+        .await
+        .expect("valid options");
+    ready(&client).await.expect("the artifact loads");
+    (cdn, delivery, client)
+}
+
+/// `client` decides the `local-offer` mbox on-device with the `expected` variant.
+async fn decides(client: &TargetClient, expected: &str) {
+    let out = client
+        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
+        .await
+        .expect("a decision");
+    assert_eq!(variant(&out).as_deref(), Some(expected));
+}
+
 fn variant(out: &adobe_target::TargetResponse) -> Option<String> {
     let mbox = out.response.execute.as_ref()?.mboxes.first()?;
     mbox.options
@@ -127,12 +153,8 @@ async fn wait_for_event(
 
 #[tokio::test]
 async fn decides_on_device_without_calling_the_edge() {
-    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
-    cdn.serve_json(&artifact("A"), "\"v1\"");
-    let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::OnDevice))
-        .await
-        .expect("valid options");
-    ready(&client).await.expect("the artifact loads");
+    let (_cdn, delivery, client) =
+        started(&artifact("A"), "\"v1\"", DecisioningMethod::OnDevice, |o| o).await;
     let out = client
         .get_offers(GetOffersOptions::new(request(&["local-offer"])))
         .await
@@ -193,11 +215,7 @@ async fn polling_uses_the_etag_and_picks_up_a_new_artifact() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let out = client
-        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
-        .await
-        .expect("a decision");
-    assert_eq!(variant(&out).as_deref(), Some("A"));
+    decides(&client, "A").await;
     // A new artifact is published: a later poll swaps it in.
     let downloads_before = cdn.downloads();
     cdn.serve_json(&artifact("B"), "\"v2\"");
@@ -228,15 +246,13 @@ fn two_mbox_artifact(variant: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_stay_whole_while_the_artifact_changes_under_them() {
-    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
-    cdn.serve_json(&two_mbox_artifact("A"), "\"A0\"");
-    let client = TargetClient::create(
-        options(&cdn, &delivery, DecisioningMethod::OnDevice)
-            .polling_interval(Duration::from_secs(1)),
+    let (cdn, _delivery, client) = started(
+        &two_mbox_artifact("A"),
+        "\"A0\"",
+        DecisioningMethod::OnDevice,
+        |o| o.polling_interval(Duration::from_secs(1)),
     )
-    .await
-    .expect("valid options");
-    ready(&client).await.expect("the artifact loads");
+    .await;
     let flipping = Arc::new(AtomicBool::new(true));
     let callers: Vec<_> = (0..8)
         .map(|_| {
@@ -327,11 +343,7 @@ async fn a_failed_first_download_is_retried_until_the_client_is_ready() {
         .expect("ready");
     assert_eq!(failures.load(std::sync::atomic::Ordering::SeqCst), 3);
     assert_eq!(cdn.downloads(), 4);
-    let out = client
-        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
-        .await
-        .expect("a decision");
-    assert_eq!(variant(&out).as_deref(), Some("A"));
+    decides(&client, "A").await;
     client.shutdown().await;
 }
 
@@ -373,12 +385,8 @@ async fn before_the_artifact_on_device_fails_and_hybrid_asks_the_server() {
 
 #[tokio::test]
 async fn hybrid_decides_locally_when_it_can_and_remotely_otherwise() {
-    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
-    cdn.serve_json(&artifact("A"), "\"v1\"");
-    let client = TargetClient::create(options(&cdn, &delivery, DecisioningMethod::Hybrid))
-        .await
-        .expect("valid options");
-    ready(&client).await.expect("ready");
+    let (_cdn, delivery, client) =
+        started(&artifact("A"), "\"v1\"", DecisioningMethod::Hybrid, |o| o).await;
 
     let local = client
         .get_offers(GetOffersOptions::new(request(&["local-offer"])))
@@ -559,11 +567,7 @@ async fn a_rule_the_engine_cannot_evaluate_never_matches_and_the_others_still_wo
     )
     .await
     .expect("valid options");
-    let out = client
-        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
-        .await
-        .expect("a decision");
-    assert_eq!(variant(&out).as_deref(), Some("A"));
+    decides(&client, "A").await;
     client.shutdown().await;
 }
 
@@ -693,11 +697,7 @@ async fn an_artifact_file_loads_and_reloads_when_it_changes() {
     .await
     .expect("valid options");
     ready(&client).await.expect("the file loads");
-    let out = client
-        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
-        .await
-        .expect("a decision");
-    assert_eq!(variant(&out).as_deref(), Some("A"));
+    decides(&client, "A").await;
 
     // A different size guarantees a different tag even on coarse file-system clocks.
     let mut changed = artifact("B-changed");
@@ -727,11 +727,7 @@ async fn a_call_dropped_before_it_is_polled_decides_and_reports_nothing() {
     client.flush().await;
     assert!(handed.lock().expect("lock").is_empty());
     // Awaited, the same call is decided and its display is reported once.
-    let out = client
-        .get_offers(GetOffersOptions::new(request(&["local-offer"])))
-        .await
-        .expect("a decision");
-    assert_eq!(variant(&out).as_deref(), Some("A"));
+    decides(&client, "A").await;
     client.flush().await;
     client.shutdown().await;
     let handed = handed.lock().expect("lock");
