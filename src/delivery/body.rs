@@ -37,7 +37,10 @@ pub(crate) fn limit(response: reqwest::Response, limit: usize) -> reqwest::Respo
 
 /// The whole body of `response`, at most `limit` bytes of it.
 #[cfg(feature = "on-device")]
-pub(crate) async fn read(response: reqwest::Response, limit_bytes: usize) -> crate::Result<Bytes> {
+pub(crate) async fn read(
+    response: reqwest::Response,
+    limit_bytes: usize,
+) -> crate::error::Result<Bytes> {
     limit(response, limit_bytes)
         .bytes()
         .await

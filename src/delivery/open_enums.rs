@@ -190,7 +190,7 @@ impl ::std::fmt::Display for DecisioningMethod {
 }
 
 impl ::std::str::FromStr for DecisioningMethod {
-    type Err = crate::Error;
+    type Err = crate::error::Error;
 
     /// One of `server-side`, `on-device` and `hybrid`, or [`Error::InvalidOptions`](crate::Error::InvalidOptions)
     /// naming `decisioning_method` and listing them.
@@ -199,7 +199,7 @@ impl ::std::str::FromStr for DecisioningMethod {
             "server-side" => Ok(Self::ServerSide),
             "on-device" => Ok(Self::OnDevice),
             "hybrid" => Ok(Self::Hybrid),
-            other => Err(crate::Error::InvalidOptions {
+            other => Err(crate::error::Error::InvalidOptions {
                 option: "decisioning_method".to_owned(),
                 reason: format!(
                     "Invalid Decisioning Method. Must be set to one of: hybrid,on-device,server-side (not {other:?})"
@@ -210,14 +210,14 @@ impl ::std::str::FromStr for DecisioningMethod {
 }
 
 impl TryFrom<&str> for DecisioningMethod {
-    type Error = crate::Error;
+    type Error = crate::error::Error;
     fn try_from(value: &str) -> Result<Self, Self::Error> {
         value.parse()
     }
 }
 
 impl TryFrom<String> for DecisioningMethod {
-    type Error = crate::Error;
+    type Error = crate::error::Error;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         value.parse()
     }

@@ -62,7 +62,7 @@ pub(crate) struct Source {
 /// A failed download or parse, as `ready()` reports it.
 #[derive(Clone, Debug)]
 pub(crate) struct Failure {
-    pub(crate) error: Arc<crate::Error>,
+    pub(crate) error: Arc<crate::error::Error>,
     /// Retrying cannot mend it (an artifact that does not parse or has an unsupported version,
     /// a 4xx, a missing file): `ready()` says so at once instead of waiting.
     pub(crate) permanent: bool,
@@ -277,7 +277,7 @@ impl Provider {
 
     /// Reports a failed attempt: a `warn` line saying when the next one is, the event, and
     /// the failure `ready()` reports.
-    fn failed(&self, error: crate::Error, permanent: bool, retry_in: Option<Duration>) {
+    fn failed(&self, error: crate::error::Error, permanent: bool, retry_in: Option<Duration>) {
         let location = self.source.location.as_str();
         let polling = self.source.polling_interval;
         match retry_in {
