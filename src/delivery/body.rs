@@ -19,8 +19,7 @@ impl std::fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
-/// Makes reading `response` fail once its body passes `limit` bytes: at once when its
-/// `Content-Length` says so, else while it arrives.
+/// Makes reading `response` fail once its body passes `limit` bytes, while it arrives.
 pub(crate) fn limit(response: reqwest::Response, limit: usize) -> reqwest::Response {
     let response: http::Response<reqwest::Body> = response.into();
     reqwest::Response::from(response.map(|body| {
@@ -35,12 +34,22 @@ pub(crate) fn limit(response: reqwest::Response, limit: usize) -> reqwest::Respo
     }))
 }
 
-/// The whole body of `response`, at most `limit` bytes of it.
+/// The whole body of `response`, at most `limit` bytes of it: refused before a byte is read
+/// when its `Content-Length` is larger, else while it arrives.
 #[cfg(feature = "on-device")]
 pub(crate) async fn read(
     response: reqwest::Response,
     limit_bytes: usize,
 ) -> crate::error::Result<Bytes> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit_bytes as u64)
+    {
+        return Err(Error::Decode {
+            message: TooLarge(limit_bytes).to_string(),
+            body: String::new(),
+        });
+    }
     limit(response, limit_bytes)
         .bytes()
         .await
