@@ -120,18 +120,8 @@ impl Endpoints {
     ) -> Result<Self> {
         let scheme = if secure { "https" } else { "http" };
         let default_base = match server_domain {
-            Some(domain) => origin(scheme, domain).ok_or_else(|| Error::InvalidOptions {
-                option: "server_domain".to_owned(),
-                reason: "must be a host name with an optional port, without scheme or path"
-                    .to_owned(),
-            })?,
-            None => {
-                let host = format!("{client}.tt.omtrdc.net");
-                origin(scheme, &host).ok_or_else(|| Error::InvalidOptions {
-                    option: "client".to_owned(),
-                    reason: "must be a client code (letters, digits, '-' and '_')".to_owned(),
-                })?
-            }
+            Some(domain) => host_origin("server_domain", scheme, domain)?,
+            None => host_origin("client", scheme, &format!("{client}.tt.omtrdc.net"))?,
         };
         let default_cluster = location_hint.map(str::parse).transpose()?;
         Ok(Self {
@@ -156,9 +146,18 @@ impl Endpoints {
     }
 }
 
+/// [`origin`], or [`Error::InvalidOptions`] naming `option` when `authority` is not a host with
+/// an optional port: the one rule for `server_domain`, `cdn_base_path` and the client's host.
+pub(crate) fn host_origin(option: &str, scheme: &str, authority: &str) -> Result<String> {
+    origin(scheme, authority).ok_or_else(|| Error::InvalidOptions {
+        option: option.to_owned(),
+        reason: "must be a host name with an optional port, without scheme or path".to_owned(),
+    })
+}
+
 /// `scheme://host[:port]` when `authority` is exactly a host with an optional port (no user
 /// info, path, query or fragment), as the URL parser reads it.
-pub(crate) fn origin(scheme: &str, authority: &str) -> Option<String> {
+fn origin(scheme: &str, authority: &str) -> Option<String> {
     if authority.is_empty()
         || authority
             .bytes()

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::artifact_url::artifact_location_url;
 use super::{CDN_ENVIRONMENTS, ClientOptions, MAX_RETRIES_LIMIT, invalid, on_device_unavailable};
 use crate::delivery::types::DecisioningMethod;
-use crate::edge::{EdgeCluster, origin};
+use crate::edge::{EdgeCluster, host_origin};
 use crate::error::Result;
 
 impl ClientOptions {
@@ -107,13 +107,7 @@ impl ClientOptions {
 }
 
 fn check_host(option: &str, host: &str) -> Result<()> {
-    match origin("https", host) {
-        Some(_) => Ok(()),
-        None => Err(invalid(
-            option,
-            "must be a host name with an optional port, without scheme or path",
-        )),
-    }
+    host_origin(option, "https", host).map(drop)
 }
 
 /// A value that becomes one segment of the artifact URL's path: not empty, and not `.` or `..`
