@@ -65,10 +65,13 @@ impl ClientOptions {
                     options.artifact_location = nullable_string("artifact_location", value)?;
                 }
                 "artifact_payload" | "artifactPayload" => {
-                    if !value.is_null() {
-                        check_artifact_payload(value)?;
-                    }
-                    options.artifact_payload = (!value.is_null()).then(|| Arc::new(value.clone()));
+                    options.artifact_payload = match value {
+                        Value::Null => None,
+                        payload => {
+                            check_artifact_payload(payload)?;
+                            Some(Arc::new(payload.clone()))
+                        }
+                    };
                 }
                 "environment_id" | "environmentId" => {
                     options.environment_id = match value {
