@@ -59,15 +59,6 @@ pub(crate) struct Source {
     pub(crate) polling_interval: Duration,
 }
 
-/// A failed download or parse, as `ready()` reports it.
-#[derive(Clone, Debug)]
-pub(crate) struct Failure {
-    pub(crate) error: Arc<crate::error::Error>,
-    /// Retrying cannot mend it (an artifact that does not parse or has an unsupported version,
-    /// a 4xx, a missing file): `ready()` says so at once instead of waiting.
-    pub(crate) permanent: bool,
-}
-
 /// The first download's outcome.
 enum Attempts {
     /// An artifact was installed, or (when polling) this round's attempts are spent.
@@ -81,8 +72,10 @@ enum Attempts {
 pub(crate) struct Provider {
     source: Source,
     current: watch::Sender<Option<Arc<Loaded>>>,
-    /// The last failed attempt since the last success.
-    failure: watch::Sender<Option<Failure>>,
+    /// The last failed attempt since the last success. One that is not retryable (an artifact
+    /// that does not parse or has an unsupported version, a 4xx, a missing file) is one that
+    /// retrying cannot mend: `ready()` says so at once instead of waiting.
+    failure: watch::Sender<Option<Arc<crate::error::Error>>>,
     events: Arc<EventBus>,
     telemetry: Arc<TelemetryStore>,
     retrievals: std::sync::atomic::AtomicU64,
@@ -116,7 +109,7 @@ impl Provider {
     }
 
     /// Follows the last failed attempt (`None` after a success).
-    pub(crate) fn failures(&self) -> watch::Receiver<Option<Failure>> {
+    pub(crate) fn failures(&self) -> watch::Receiver<Option<Arc<crate::error::Error>>> {
         self.failure.subscribe()
     }
 
@@ -298,10 +291,7 @@ impl Provider {
             artifact_location: location.to_owned(),
             error: error.to_string(),
         });
-        self.failure.send_replace(Some(Failure {
-            error: Arc::new(error),
-            permanent,
-        }));
+        self.failure.send_replace(Some(Arc::new(error)));
     }
 }
 

@@ -21,7 +21,7 @@ mod with_engine {
     use crate::ondevice::cdn::HttpCdn;
     use crate::ondevice::engine::decide::remote_dependency;
     use crate::ondevice::notifier::Notifier;
-    use crate::ondevice::provider::{Failure, Loaded, Provider, Source};
+    use crate::ondevice::provider::{Loaded, Provider, Source};
     use crate::options::GetOffersOptions;
     use crate::remote::pipeline::Pipeline;
     use crate::remote::response::ResponseMeta;
@@ -29,7 +29,7 @@ mod with_engine {
 
     pub(crate) struct OnDevice {
         current: watch::Receiver<Option<Arc<Loaded>>>,
-        failures: watch::Receiver<Option<Failure>>,
+        failures: watch::Receiver<Option<Arc<Error>>>,
         cdn: Arc<HttpCdn>,
         notifier: Notifier,
         stop: watch::Sender<bool>,
@@ -86,7 +86,7 @@ mod with_engine {
                     if failures
                         .borrow_and_update()
                         .as_ref()
-                        .is_some_and(|f| f.permanent)
+                        .is_some_and(|error| !error.is_retryable())
                     {
                         return Err(self.not_ready());
                     }
@@ -114,7 +114,7 @@ mod with_engine {
         /// `EngineNotReady`, with the last failed attempt.
         fn not_ready(&self) -> Error {
             Error::EngineNotReady {
-                last_failure: self.failures.borrow().as_ref().map(|f| f.error.clone()),
+                last_failure: self.failures.borrow().clone(),
             }
         }
 
