@@ -25,9 +25,10 @@ const SPEC: &str = "spec/delivery-api.yaml";
 /// generated, so the positional run has nothing of them to reuse.)
 const OPEN_ENUMS: [&str; 3] = ["OptionType", "MetricType", "AuthenticatedState"];
 
-/// Enums replaced by ours only for a parse error that lists the valid values (typify's says
-/// `invalid value`).
-const CLOSED_ENUMS: [&str; 1] = ["DecisioningMethod"];
+/// Closed enums replaced by ours: `DecisioningMethod` for a parse error that lists the valid
+/// values (typify's says `invalid value`), `ChannelType` to also read the spellings the Node.js
+/// SDK accepts (`Web`, `Mobile`) while always sending the API's.
+const CLOSED_ENUMS: [&str; 2] = ["DecisioningMethod", "ChannelType"];
 
 /// Models renamed from their schema's name: `Option` would shadow `std::option::Option` under
 /// `use types::*`.

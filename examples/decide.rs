@@ -10,8 +10,10 @@
 //!   per-call options map (`input`: `{"request": ..., "sessionId": ..., "locationHint": ...}`).
 //! - `--conf`: client options (`conf` of the conformance suite; Python or Node.js keys).
 //! - `--now`: the time to decide at (RFC 3339), for time-targeted activities.
-//! - `--geo`: what a geo lookup would answer (`mockGeo`: `{"x-geo-city": ..., ...}`), used when
-//!   the request has an IP address but no location.
+//! - `--geo`: what the geo service answers to a lookup (`mockGeo`: `{"x-geo-city": ..., ...}`).
+//!   It is served on 127.0.0.1 and reached through the SDK's own geo path, so it is used only
+//!   when the SDK would look up: a request with an IP address (or `unknownIpAddress`) and no
+//!   other geo field, against an artifact that targets by geo.
 //!
 //! Prints `{"response": ..., "notifications": [...], "meta": ...}`.
 
@@ -57,45 +59,23 @@ fn read_json(path: &str) -> Result<Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))
 }
 
-/// Fills `context.geo` from a geo-lookup answer when the request has an IP address only.
-fn apply_geo(call: &mut Value, geo: &Value) {
-    let Some(context) = call
-        .pointer_mut("/request/context")
-        .and_then(Value::as_object_mut)
-    else {
-        return;
-    };
-    let current = context.entry("geo").or_insert_with(|| json!({}));
-    if current.is_null() {
-        *current = json!({});
-    }
-    let located = ["latitude", "longitude", "countryCode", "stateCode", "city"]
-        .iter()
-        .any(|k| !current[*k].is_null());
-    if located {
-        return;
-    }
-    let number = |key: &str| {
-        geo.get(key)
-            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
-    };
-    for (field, key) in [
-        ("countryCode", "x-geo-country-code"),
-        ("stateCode", "x-geo-region-code"),
-        ("city", "x-geo-city"),
-    ] {
-        if let Some(value) = geo.get(key) {
-            current[field] = value.clone();
-        }
-    }
-    for (field, key) in [
-        ("latitude", "x-geo-latitude"),
-        ("longitude", "x-geo-longitude"),
-    ] {
-        if let Some(value) = number(key) {
-            current[field] = json!(value);
-        }
-    }
+/// Serves `answer` as the geo service on 127.0.0.1, so the SDK's own geo path looks it up: only
+/// for a request the SDK would look up (an IP address and no location), as on the real CDN.
+/// Returns the base URL to use as `cdn_base_path`.
+async fn serve_geo(answer: Value) -> Result<String, String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("--geo: cannot listen on 127.0.0.1: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = axum::Router::new().route(
+        "/v1/geo",
+        axum::routing::get(move || {
+            let answer = answer.clone();
+            async move { axum::Json(answer) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{address}"))
 }
 
 async fn run(args: Args) -> Result<Value, String> {
@@ -103,9 +83,6 @@ async fn run(args: Args) -> Result<Value, String> {
     let mut call = read_json(&args.request)?;
     if call.get("request").is_none() {
         call = json!({"request": call});
-    }
-    if let Some(path) = &args.geo {
-        apply_geo(&mut call, &read_json(path)?);
     }
     let conf = match &args.conf {
         Some(path) => read_json(path)?,
@@ -122,11 +99,21 @@ async fn run(args: Args) -> Result<Value, String> {
         .artifact_payload(artifact)
         .polling_interval(std::time::Duration::ZERO)
         .geo_lookup(false)
+        .http_client(
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
         .notification_handler(move |request| {
             if let Ok(mut sent) = captured.lock() {
                 sent.push(request);
             }
         });
+    if let Some(path) = &args.geo {
+        let base = serve_geo(read_json(path)?).await?;
+        options = options.cdn_base_path(base).geo_lookup(true);
+    }
     if let Some(now) = &args.now {
         let now: chrono::DateTime<chrono::Utc> =
             now.parse().map_err(|e| format!("--now {now}: {e}"))?;

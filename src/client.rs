@@ -15,7 +15,7 @@ use crate::ondevice::OnDevice;
 use crate::options::{ClientOptions, GetOffersOptions};
 use crate::remote::pipeline::Pipeline;
 use crate::remote::response::{ResponseMeta, TargetResponse};
-use crate::remote::{self, CallFuture, prepare};
+use crate::remote::{self, CallFuture};
 
 /// The Adobe Target client. Cheap to clone (an `Arc` inside), `Send + Sync`: create one per
 /// process and share it.
@@ -125,7 +125,6 @@ impl TargetClient {
     /// Validates the request and starts the path that decides it.
     fn route(&self, mut options: GetOffersOptions) -> Result<CallFuture<'_>> {
         let request = required_request(&mut options)?;
-        prepare::validate(&request)?;
         let pipeline = &self.inner.pipeline;
         let method = options
             .decisioning_method
@@ -163,7 +162,6 @@ impl TargetClient {
                 "Notifications list is required in request".to_owned(),
             ));
         }
-        prepare::validate(&request)?;
         let meta = ResponseMeta::server_side();
         Ok(Box::pin(self.inner.pipeline.execute(
             "send_notifications",

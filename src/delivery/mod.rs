@@ -104,7 +104,7 @@ pub use progenitor_client::{Error as RawError, ResponseValue};
 pub mod types {
     pub use super::generated::types::*;
     pub use crate::delivery::open_enums::{
-        AuthenticatedState, DecisioningMethod, MetricType, OptionType,
+        AuthenticatedState, ChannelType, DecisioningMethod, MetricType, OptionType,
     };
 }
 

@@ -1,5 +1,6 @@
 //! Enums of the Delivery API written by hand, which `build.rs` puts in place of the generated
-//! enums of the same name: the ones the API may extend, kept open, and [`DecisioningMethod`],
+//! enums of the same name: the ones the API may extend, kept open, [`ChannelType`], which also
+//! reads the Node.js SDK's spellings, and [`DecisioningMethod`],
 //! whose parse error lists the valid values.
 //!
 //! The Edge adds values over time (a new option type, a new metric type). A closed Rust enum would
@@ -220,5 +221,104 @@ impl TryFrom<String> for DecisioningMethod {
     type Error = crate::error::Error;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         value.parse()
+    }
+}
+
+/// The channel of a request: `web` or `mobile` on the wire.
+///
+/// It also reads `Web` and `Mobile`, the key spellings the Node.js SDK accepts, and always
+/// writes the API's lower-case value. A [`Context`](crate::delivery::types::Context) without a
+/// channel is `web`, as in the Node.js SDK.
+///
+/// ```
+/// use adobe_target::delivery::types::{ChannelType, Context};
+/// let channel: ChannelType = serde_json::from_str("\"Mobile\"")?;
+/// assert_eq!(channel, ChannelType::Mobile);
+/// assert_eq!(serde_json::to_string(&channel)?, "\"mobile\"");
+/// let context: Context = serde_json::from_str("{}")?;
+/// assert_eq!(context.channel, ChannelType::Web);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChannelType {
+    /// A mobile app.
+    Mobile,
+    /// A web page.
+    #[default]
+    Web,
+}
+
+impl ChannelType {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Mobile => "mobile",
+            Self::Web => "web",
+        }
+    }
+}
+
+impl ::std::fmt::Display for ChannelType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::std::str::FromStr for ChannelType {
+    type Err = crate::error::Error;
+
+    /// `web` or `mobile`, or their key spellings `Web` and `Mobile`.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "web" | "Web" => Ok(Self::Web),
+            "mobile" | "Mobile" => Ok(Self::Mobile),
+            other => Err(crate::error::Error::InvalidRequest(format!(
+                "context.channel must be one of: mobile,web (not {other:?})"
+            ))),
+        }
+    }
+}
+
+impl TryFrom<&str> for ChannelType {
+    type Error = crate::error::Error;
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl TryFrom<String> for ChannelType {
+    type Error = crate::error::Error;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl ::serde::Serialize for ChannelType {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for ChannelType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        value.parse().map_err(|_| {
+            ::serde::de::Error::unknown_variant(&value, &["mobile", "web", "Mobile", "Web"])
+        })
+    }
+}
+
+impl ::schemars::JsonSchema for ChannelType {
+    fn schema_name() -> String {
+        "ChannelType".to_owned()
+    }
+
+    fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: Some(::schemars::schema::InstanceType::String.into()),
+            enum_values: Some(vec!["mobile".into(), "web".into()]),
+            ..Default::default()
+        }
+        .into()
     }
 }

@@ -156,11 +156,14 @@ impl GetOffersOptions {
                 "request" => {
                     options.request = match value {
                         Value::Null => None,
-                        value => Some(serde_json::from_value(value).map_err(|e| {
+                        value => Some({
+                            validate_json(&value)?;
+                            serde_json::from_value(value).map_err(|e| {
                             Error::InvalidRequest(format!(
                                 "request is not a valid DeliveryRequest: {e}"
                             ))
-                        })?),
+                            })?
+                        }),
                     };
                 }
                 "target_cookie" | "targetCookie" => {
@@ -250,4 +253,36 @@ fn decisioning_method(value: &Value) -> Result<DecisioningMethod> {
             "Invalid Decisioning Method. Must be set to one of: hybrid,on-device,server-side",
         )),
     }
+}
+
+/// The checks the Python and Node.js SDKs make of a request given as JSON, with their messages.
+///
+/// As in the Node.js SDK, an `execute` or `prefetch` with no key at all (`{}`) is no error: it
+/// is dropped when the request is prepared, as an empty typed one is. One with keys but no
+/// content (`{"mboxes": []}`) is an error. A typed request cannot tell the two apart, so this
+/// runs where JSON comes in.
+fn validate_json(request: &serde_json::Value) -> Result<()> {
+    let unfilled = |part: &str, lists: &[&str]| {
+        request.get(part).and_then(serde_json::Value::as_object).is_some_and(|object| {
+            !object.is_empty()
+                && !object.contains_key("pageLoad")
+                && lists.iter().all(|list| {
+                    object
+                        .get(*list)
+                        .and_then(serde_json::Value::as_array)
+                        .is_none_or(Vec::is_empty)
+                })
+        })
+    };
+    if unfilled("execute", &["mboxes"]) {
+        return Err(Error::InvalidRequest(
+            "Either pageLoad or mboxes is required in execute".to_owned(),
+        ));
+    }
+    if unfilled("prefetch", &["views", "mboxes"]) {
+        return Err(Error::InvalidRequest(
+            "Either views, pageLoad or mboxes is required in prefetch".to_owned(),
+        ));
+    }
+    Ok(())
 }

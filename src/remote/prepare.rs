@@ -8,7 +8,6 @@ use crate::delivery::types::{
     PrefetchRequest, Property, VisitorId,
 };
 use crate::edge::{EdgeCluster, Endpoints};
-use crate::error::{Error, Result};
 use crate::options::{ClientOptions, GetOffersOptions};
 use crate::remote::cookies::MboxCookie;
 
@@ -21,28 +20,6 @@ pub(crate) struct Prepared {
     /// The visitor's edge cluster, from the cookie or the location hint.
     pub(crate) cluster: Option<EdgeCluster>,
     pub(crate) request: DeliveryRequest,
-}
-
-/// The checks every SDK applies before sending (same messages as the Python and Node.js SDKs).
-pub(crate) fn validate(request: &DeliveryRequest) -> Result<()> {
-    if let Some(execute) = &request.execute
-        && execute.page_load.is_none()
-        && execute.mboxes.is_empty()
-    {
-        return Err(Error::InvalidRequest(
-            "Either pageLoad or mboxes is required in execute".to_owned(),
-        ));
-    }
-    if let Some(prefetch) = &request.prefetch
-        && prefetch.page_load.is_none()
-        && prefetch.mboxes.is_empty()
-        && prefetch.views.is_empty()
-    {
-        return Err(Error::InvalidRequest(
-            "Either views, pageLoad or mboxes is required in prefetch".to_owned(),
-        ));
-    }
-    Ok(())
 }
 
 /// What preparation needs from the outside world, fixed per call so it is testable.

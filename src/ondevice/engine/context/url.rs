@@ -1,6 +1,7 @@
 //! `page.*` and `referring.*`: a URL's parts, with public-suffix domains.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
@@ -33,21 +34,13 @@ impl UrlContext {
         if url.is_empty() {
             return Self::default();
         }
-        let (path, query, fragment, host) = match url::Url::parse(url) {
-            Ok(parsed) => (
-                parsed.path().to_owned(),
-                parsed.query().unwrap_or("").to_owned(),
-                parsed.fragment().unwrap_or("").to_owned(),
-                parsed.host_str().unwrap_or("").to_owned(),
-            ),
-            Err(_) => Default::default(),
-        };
-        let (subdomain, domain, top_level_domain) = split_host(&host);
+        let parts = UriParts::of(url);
+        let (subdomain, domain, top_level_domain) = split_host(parts.host);
         let parts = [
             url.to_owned(),
-            path,
-            query,
-            fragment,
+            parts.path.to_owned(),
+            parts.query.to_owned(),
+            parts.fragment.to_owned(),
             subdomain,
             domain,
             top_level_domain,
@@ -107,21 +100,94 @@ impl UrlContext {
     }
 }
 
-/// (subdomain, domain, top-level domain) of a host by the public-suffix list; a host with no
-/// registrable domain (`localhost`, an IP address) is the domain itself.
+/// A URL split as the Node.js SDK splits it: Steven Levithan's parseUri in loose mode, whose
+/// answers differ from a WHATWG parser's (`http://host` has the path `""`, not `/`; a URL
+/// without a scheme still has a host).
+struct UriParts<'a> {
+    host: &'a str,
+    path: &'a str,
+    query: &'a str,
+    fragment: &'a str,
+}
+
+/// parseUri's loose pattern, with JavaScript's `\d` and `.` spelled out (Rust's are Unicode-wide).
+static LOOSE_URI: LazyLock<Option<fancy_regex::Regex>> = LazyLock::new(|| {
+    fancy_regex::Regex::new(concat!(
+        r"^(?:(?![^:@]+:[^:@/]*@)([^:/?#.]+):)?(?://)?",
+        r"((?:(([^:@]*)(?::([^:@]*))?)?@)?([^:/?#]*)(?::([0-9]*))?)",
+        r"(((/(?:[^?#](?![^?#/]*\.[^?#/.]+(?:[?#]|$)))*/?)?([^?#/]*))",
+        r"(?:\?([^#]*))?(?:#([^\n\r\u{2028}\u{2029}]*))?)",
+    ))
+    .ok()
+});
+
+impl<'a> UriParts<'a> {
+    fn of(url: &'a str) -> Self {
+        let captures = LOOSE_URI
+            .as_ref()
+            .and_then(|pattern| pattern.captures(url).ok().flatten());
+        let part = |group: usize| {
+            captures
+                .as_ref()
+                .and_then(|c| c.get(group))
+                .map_or("", |m| m.as_str())
+        };
+        Self {
+            host: part(6),
+            path: part(9),
+            query: part(12),
+            fragment: part(13),
+        }
+    }
+}
+
+/// (subdomain, domain, top-level domain) of a host, as the Node.js SDK splits it with the `psl`
+/// package: a host under a listed public suffix is split by the list (lower-cased, a trailing
+/// dot dropped, a subdomain starting with `www` losing its first four characters); any other
+/// host, an IP address or a name under `.local`, is the domain itself, as given.
 pub(super) fn split_host(host: &str) -> (String, String, String) {
-    let is_ip = host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[');
-    let registrable = if is_ip { None } else { psl::domain_str(host) };
-    let Some(domain) = registrable.filter(|d| d.len() < host.len() || *d == host) else {
-        return (String::new(), host.to_owned(), String::new());
+    listed_split(host).unwrap_or_else(|| (String::new(), host.to_owned(), String::new()))
+}
+
+fn listed_split(host: &str) -> Option<(String, String, String)> {
+    let lower = host.to_lowercase();
+    let name = lower.strip_suffix('.').unwrap_or(&lower);
+    let ascii = idna::domain_to_ascii(name).ok()?;
+    if !valid_host_name(&ascii) || name.rsplit('.').next() == Some("local") {
+        return None;
+    }
+    let suffix = psl::suffix(ascii.as_bytes()).filter(psl::Suffix::is_known)?;
+    let suffix_labels = suffix.as_bytes().split(|b| *b == b'.').count();
+    let labels: Vec<&str> = name.split('.').collect();
+    let private = labels.len().checked_sub(suffix_labels)?.checked_sub(1)?;
+    let punycode = |part: String| {
+        if name.contains("xn--") {
+            idna::domain_to_ascii(&part).unwrap_or(part)
+        } else {
+            part
+        }
     };
-    let suffix = psl::suffix_str(host).unwrap_or("");
-    let subdomain = host
-        .strip_suffix(domain)
-        .map_or("", |s| s.trim_end_matches('.'));
-    let subdomain = match subdomain.strip_prefix("www") {
-        Some(rest) => rest.strip_prefix('.').unwrap_or(rest),
-        None => subdomain,
+    let top_level_domain = labels[private + 1..].join(".");
+    let domain = punycode(labels[private..].join("."));
+    let subdomain = punycode(labels[..private].join("."));
+    let subdomain = if subdomain.starts_with("www") {
+        subdomain.get(4..).unwrap_or("").to_owned()
+    } else {
+        subdomain
     };
-    (subdomain.to_owned(), domain.to_owned(), suffix.to_owned())
+    Some((subdomain, domain, top_level_domain))
+}
+
+/// The `psl` package's rules for a name it splits: 1 to 255 characters, labels of 1 to 63 of
+/// `a-z`, `0-9` and `-`, not starting or ending with `-`.
+fn valid_host_name(ascii: &str) -> bool {
+    (1..=255).contains(&ascii.len())
+        && ascii.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
 }

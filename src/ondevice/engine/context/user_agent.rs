@@ -16,49 +16,61 @@ use crate::delivery::types::ClientHints;
 pub(crate) struct UserContext {
     browser_type: Cow<'static, str>,
     browser_version: i64,
+    platform: Cow<'static, str>,
+}
+
+/// What a user-agent string says: the browser (lower-case name, major version) and the
+/// operating system (as `user.platform` names it).
+#[derive(Clone, Copy, Debug)]
+struct FromUserAgent {
+    browser: (&'static str, i64),
     platform: &'static str,
 }
+
+const UNKNOWN_BROWSER: (&str, i64) = ("unknown", -1);
 
 /// The last user agents parsed on this thread: page views repeat them.
 const USER_AGENT_CACHE: usize = 256;
 
 thread_local! {
-    static PARSED_USER_AGENTS: RefCell<HashMap<String, UserContext>> = RefCell::new(HashMap::new());
+    static PARSED_USER_AGENTS: RefCell<HashMap<String, FromUserAgent>> = RefCell::new(HashMap::new());
+}
+
+fn parsed_user_agent(user_agent: &str) -> FromUserAgent {
+    PARSED_USER_AGENTS.with(|cache| {
+        if let Some(found) = cache.borrow().get(user_agent) {
+            return *found;
+        }
+        let parsed = FromUserAgent {
+            browser: browser_from_user_agent(user_agent),
+            platform: platform_from_user_agent(user_agent),
+        };
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= USER_AGENT_CACHE {
+            cache.clear();
+        }
+        cache.insert(user_agent.to_owned(), parsed);
+        parsed
+    })
 }
 
 impl UserContext {
+    /// As the Node.js SDK combines them: the user agent gives a browser and an operating system;
+    /// a browser found in the Client Hints' brand list replaces the user agent's name, and its
+    /// version replaces the user agent's; a hints `platform`, when there is one, replaces the
+    /// operating system.
     pub(super) fn new(user_agent: Option<&str>, hints: Option<&ClientHints>) -> Self {
-        match (user_agent.filter(|ua| !ua.is_empty()), hints) {
-            (Some(ua), _) => PARSED_USER_AGENTS.with(|cache| {
-                if let Some(found) = cache.borrow().get(ua) {
-                    return found.clone();
-                }
-                let (browser_type, browser_version) = browser_from_user_agent(ua);
-                let parsed = Self {
-                    browser_type: Cow::Borrowed(browser_type),
-                    browser_version,
-                    platform: platform_from_user_agent(ua),
-                };
-                let mut cache = cache.borrow_mut();
-                if cache.len() >= USER_AGENT_CACHE {
-                    cache.clear();
-                }
-                cache.insert(ua.to_owned(), parsed.clone());
-                parsed
-            }),
-            (None, Some(hints)) => {
-                let (browser_type, browser_version) = browser_from_client_hints(hints);
-                Self {
-                    browser_type: Cow::Borrowed(browser_type),
-                    browser_version,
-                    platform: platform_from_client_hints(hints),
-                }
-            }
-            (None, None) => Self {
-                browser_type: Cow::Borrowed("unknown"),
-                browser_version: -1,
-                platform: "unknown",
-            },
+        let from_agent = parsed_user_agent(user_agent.unwrap_or(""));
+        let (hinted_name, hinted_version) = hints.map_or(UNKNOWN_BROWSER, browser_from_client_hints);
+        let (name, version) = from_agent.browser;
+        let platform = match hints.and_then(|h| h.platform.as_deref()) {
+            Some(platform) => target_platform(platform),
+            None => Cow::Borrowed(from_agent.platform),
+        };
+        Self {
+            browser_type: Cow::Borrowed(if hinted_name == "unknown" { name } else { hinted_name }),
+            browser_version: if hinted_version >= 0 { hinted_version } else { version },
+            platform,
         }
     }
 
@@ -66,7 +78,7 @@ impl UserContext {
         match key {
             "browserType" => Some(Val::Str(Cow::Borrowed(&self.browser_type))),
             "browserVersion" => Some(Val::Num(self.browser_version as f64)),
-            "platform" => Some(Val::Str(Cow::Borrowed(self.platform))),
+            "platform" => Some(Val::Str(Cow::Borrowed(&self.platform))),
             "locale" => Some(Val::Str(Cow::Borrowed("en"))),
             _ => None,
         }
@@ -119,12 +131,15 @@ pub(super) static BROWSERS: LazyLock<Vec<BrowserMatcher>> = LazyLock::new(|| {
     ]
 });
 
+/// The operating systems the Node.js SDK recognises in a user agent, in its order, each with the
+/// value `user.platform` then has: `Windows`, `Mac OS` and `Linux` become Target's lower-case
+/// names, the others stay as Node names them.
 pub(super) static PLATFORMS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     [
-        ("ios", r"iPhone|iPad|iPod"),
-        ("android", r"Android [0-9.]+;"),
+        ("iOS", r"iPhone|iPad|iPod"),
+        ("Android", r"Android [0-9.]+;"),
         ("linux", r" Linux "),
-        ("unix", r"FreeBSD|OpenBSD|CrOS"),
+        ("Unix", r"FreeBSD|OpenBSD|CrOS"),
         ("windows", r"[( ]Windows "),
         ("mac", r"Macintosh;"),
     ]
@@ -132,6 +147,17 @@ pub(super) static PLATFORMS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::ne
     .filter_map(|(name, pattern)| Regex::new(pattern).ok().map(|r| (name, r)))
     .collect()
 });
+
+/// A Client Hints platform as the Node.js SDK maps it for `user.platform`: the desktop systems
+/// to Target's lower-case names, anything else unchanged.
+fn target_platform(platform: &str) -> Cow<'static, str> {
+    match platform {
+        "Windows" => Cow::Borrowed("windows"),
+        "Macintosh" | "Mac OS" | "macOS" => Cow::Borrowed("mac"),
+        "Linux" => Cow::Borrowed("linux"),
+        other => Cow::Owned(other.to_owned()),
+    }
+}
 
 pub(super) fn major_version(version: &str) -> i64 {
     let digits: String = version
@@ -145,15 +171,22 @@ pub(super) fn major_version(version: &str) -> i64 {
 }
 
 pub(super) fn browser_from_user_agent(user_agent: &str) -> (&'static str, i64) {
-    for matcher in BROWSERS.iter() {
-        if let Some(captures) = matcher.regex.captures(user_agent) {
+    first_match(&BROWSERS, user_agent)
+}
+
+/// The first matcher that matches, with the major version of its version group (Node's
+/// `parseInt` of the part before the first dot), else unknown.
+fn first_match(matchers: &[BrowserMatcher], text: &str) -> (&'static str, i64) {
+    matchers
+        .iter()
+        .find_map(|matcher| {
+            let captures = matcher.regex.captures(text)?;
             let version = captures
                 .get(matcher.version_group)
                 .map_or(-1, |m| major_version(m.as_str()));
-            return (matcher.name, version);
-        }
-    }
-    ("unknown", -1)
+            Some((matcher.name, version))
+        })
+        .unwrap_or(UNKNOWN_BROWSER)
 }
 
 pub(super) fn platform_from_user_agent(user_agent: &str) -> &'static str {
@@ -163,44 +196,24 @@ pub(super) fn platform_from_user_agent(user_agent: &str) -> &'static str {
         .map_or("unknown", |(name, _)| name)
 }
 
-/// Browser from `Sec-CH-UA` brands such as `"Google Chrome";v="99"`.
+/// The browsers the Node.js SDK finds in a `Sec-CH-UA` brand list (`"Google Chrome";v="120"`),
+/// in its order: the first of these that the list names, whatever the brands' order.
+pub(super) static HINTED_BROWSERS: LazyLock<Vec<BrowserMatcher>> = LazyLock::new(|| {
+    vec![
+        matcher("chrome", r#"(?i)Chrome";v="([0-9.]+)""#, 1),
+        matcher("edge", r#"(?i)Edge";v="([0-9.]+)""#, 1),
+        matcher("safari", r#"(?i)Safari";v="([0-9.]+)""#, 1),
+        matcher("firefox", r#"(?i)Firefox";v="([0-9.]+)""#, 1),
+    ]
+});
+
+/// The browser in the hints' full-version brand list, else in the major-version one.
 pub(super) fn browser_from_client_hints(hints: &ClientHints) -> (&'static str, i64) {
     let brands = hints
         .browser_ua_with_full_version
         .as_deref()
-        .or(hints.browser_ua_with_major_version.as_deref());
-    let Some(brands) = brands else {
-        return ("unknown", -1);
-    };
-    let known = [
-        ("Microsoft Edge", "edge"),
-        ("Google Chrome", "chrome"),
-        ("Opera", "opera"),
-        ("Chromium", "chrome"),
-    ];
-    for (brand, name) in known {
-        for entry in brands.split(',') {
-            let mut parts = entry.split(';');
-            let label = parts.next().unwrap_or("").trim().trim_matches('"');
-            if label == brand {
-                let version = parts
-                    .find_map(|p| p.trim().strip_prefix("v="))
-                    .map_or(-1, |v| major_version(v.trim_matches('"')));
-                return (name, version);
-            }
-        }
-    }
-    ("unknown", -1)
-}
-
-pub(super) fn platform_from_client_hints(hints: &ClientHints) -> &'static str {
-    match hints.platform.as_deref().map(|p| p.trim_matches('"')) {
-        Some("macOS") => "mac",
-        Some("Windows") => "windows",
-        Some("Android") => "android",
-        Some("iOS") => "ios",
-        Some("Linux") => "linux",
-        Some("Chrome OS" | "Chromium OS") => "unix",
-        _ => "unknown",
-    }
+        .filter(|b| !b.is_empty())
+        .or(hints.browser_ua_with_major_version.as_deref())
+        .unwrap_or("");
+    first_match(&HINTED_BROWSERS, brands)
 }
