@@ -211,9 +211,16 @@ async fn execute(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    let names = names(&query);
+    if names.is_empty() {
+        // The SDK drops an empty `execute`, as the Node.js SDK does; a page that names no mbox
+        // is the page's mistake, so say so.
+        let error = "mboxes is required: name them with ?mbox=a,b";
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
+    }
     let mut request = request(context(&headers, "/mboxes"));
     request.execute = Some(ExecuteRequest {
-        mboxes: mboxes(&names(&query)),
+        mboxes: mboxes(&names),
         ..ExecuteRequest::default()
     });
     match client.get_offers(call(&headers, request)).await {

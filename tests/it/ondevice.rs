@@ -734,3 +734,49 @@ async fn a_call_dropped_before_it_is_polled_decides_and_reports_nothing() {
     assert_eq!(handed.len(), 1);
     assert_eq!(handed[0].notifications.len(), 1);
 }
+
+/// The requests the Node.js SDK decides where a strict reading of the API would refuse them: no
+/// `context.channel` (taken as `web`), the enum's key spelling `Web` / `Mobile` (sent in the
+/// API's lower case), and `execute: {}` (dropped), from JSON and typed.
+#[tokio::test]
+async fn decides_the_requests_node_accepts() {
+    use adobe_target::delivery::types::{ChannelType, Context, ExecuteRequest, PrefetchRequest};
+    let (_cdn, _delivery, client) =
+        started(&artifact("A"), "\"v1\"", DecisioningMethod::OnDevice, |o| o).await;
+    let prefetch = json!({"mboxes": [{"name": "local-offer", "index": 0}]});
+    for (context, channel) in [
+        (json!({}), "web"),
+        (json!({"channel": "Web"}), "web"),
+        (json!({"channel": "Mobile"}), "mobile"),
+        (json!({"channel": "mobile"}), "mobile"),
+    ] {
+        let call = GetOffersOptions::from_map(json!({"request": {
+            "id": {"tntId": "visitor1.28_0"}, "context": context, "execute": {}, "prefetch": prefetch,
+        }}))
+        .expect("Node accepts this request");
+        let out = client.get_offers(call).await.expect("a decision");
+        let sent = serde_json::to_value(&out.request).expect("JSON");
+        assert_eq!(sent["context"]["channel"], channel, "{context}");
+        assert!(sent.get("execute").is_none(), "execute {{}} is dropped: {sent}");
+        let prefetched = out.response.prefetch.as_ref().map(|p| p.mboxes.len());
+        assert_eq!(prefetched, Some(1), "{context}");
+    }
+
+    let typed = DeliveryRequest::builder()
+        .context(Context::builder())
+        .execute(Some(ExecuteRequest::default()))
+        .prefetch(Some(PrefetchRequest {
+            mboxes: vec![
+                serde_json::from_value(json!({"name": "local-offer", "index": 0})).expect("mbox"),
+            ],
+            ..PrefetchRequest::default()
+        }));
+    let typed = DeliveryRequest::try_from(typed).expect("no channel is needed");
+    assert_eq!(typed.context.channel, ChannelType::Web);
+    let out = client
+        .get_offers(GetOffersOptions::new(typed))
+        .await
+        .expect("a decision");
+    assert!(out.request.execute.is_none());
+    assert_eq!(out.response.prefetch.map(|p| p.mboxes.len()), Some(1));
+}

@@ -286,26 +286,25 @@ async fn each_invalid_call_is_a_typed_error_with_the_peers_message() {
         invalid(client.get_offers(GetOffersOptions::default()).await),
         "Request object is required"
     );
-    assert_eq!(
-        invalid(
-            client
-                .get_offers(GetOffersOptions::new(request(
-                    json!({"context": {"channel": "web"}, "execute": {}})
-                )))
-                .await
-        ),
-        "Either pageLoad or mboxes is required in execute"
-    );
-    assert_eq!(
-        invalid(
-            client
-                .get_offers(GetOffersOptions::new(request(
-                    json!({"context": {"channel": "web"}, "prefetch": {}})
-                )))
-                .await
-        ),
-        "Either views, pageLoad or mboxes is required in prefetch"
-    );
+    // As in the Node.js SDK: an `execute` or `prefetch` with keys but nothing to decide is an
+    // error; one with no key at all (`{}`) is dropped (tests/it/ondevice.rs).
+    let from_map = |request: Value| {
+        GetOffersOptions::from_map(json!({ "request": request })).map(|_| ())
+    };
+    for execute in [json!({"mboxes": []}), json!({"mboxes": null})] {
+        assert!(
+            matches!(
+                from_map(json!({"context": {"channel": "web"}, "execute": execute})),
+                Err(Error::InvalidRequest(ref m)) if m == "Either pageLoad or mboxes is required in execute"
+            ),
+            "{execute}"
+        );
+    }
+    assert!(matches!(
+        from_map(json!({"context": {"channel": "web"}, "prefetch": {"views": [], "mboxes": []}})),
+        Err(Error::InvalidRequest(ref m)) if m == "Either views, pageLoad or mboxes is required in prefetch"
+    ));
+    from_map(json!({"execute": {}, "prefetch": {"pageLoad": null}})).expect("dropped, as in Node");
     assert_eq!(
         invalid(
             client
