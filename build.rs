@@ -47,7 +47,8 @@ fn main() {
         "cargo:rustc-env=ADOBE_TARGET_DELIVERY_API_VERSION={}",
         spec.info.version
     );
-    let builder_style = generate(&spec, &settings(InterfaceStyle::Builder, &[]));
+    let mut builder_style = generate(&spec, &settings(InterfaceStyle::Builder, &[]));
+    always_send_empty_lists(&spec, &mut builder_style);
     // The positional call reuses the models above: each schema is replaced by the type the first
     // run made of it, so the second run emits only the client and its one method.
     let models = model_paths(&spec, &builder_style);
@@ -126,6 +127,106 @@ fn model_paths(spec: &openapiv3::OpenAPI, generated: &syn::File) -> Vec<(String,
             (key.to_owned(), format!("crate::delivery::types::{ident}"))
         })
         .collect()
+}
+
+/// A property whose schema says `default: []` is sent even when empty: typify skips an empty
+/// list when serialising, and the Edge and the Node.js SDK send some lists (a view's `metrics`)
+/// as `[]`. Reading still takes a missing list as empty.
+fn always_send_empty_lists(spec: &openapiv3::OpenAPI, file: &mut syn::File) {
+    let schemas = spec.components.iter().flat_map(|c| &c.schemas);
+    for (schema_name, schema) in schemas {
+        let openapiv3::ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
+        else {
+            continue;
+        };
+        for (property, value) in &object.properties {
+            let openapiv3::ReferenceOr::Item(value) = value else {
+                continue;
+            };
+            let empty_default = value
+                .schema_data
+                .default
+                .as_ref()
+                .and_then(|d| d.as_array())
+                .is_some_and(Vec::is_empty);
+            if empty_default && !keep_empty(file, schema_name, property) {
+                panic!("{SPEC}: no generated field for {schema_name}.{property}");
+            }
+        }
+    }
+}
+
+/// Drops `skip_serializing_if` from the field of `schema`'s struct that serialises as
+/// `property`; false if there is no such field.
+fn keep_empty(file: &mut syn::File, schema: &str, property: &str) -> bool {
+    let renamed = RENAMES.iter().find(|(from, _)| *from == schema);
+    let wanted = renamed.map_or(schema, |(_, to)| to);
+    let types = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    });
+    let Some((_, items)) = types else {
+        return false;
+    };
+    for item in items {
+        let syn::Item::Struct(model) = item else {
+            continue;
+        };
+        if !model.ident.to_string().eq_ignore_ascii_case(wanted) {
+            continue;
+        }
+        for field in &mut model.fields {
+            let wire_name =
+                serde_rename(&field.attrs).or_else(|| field.ident.as_ref().map(|i| i.to_string()));
+            if wire_name.as_deref() != Some(property) {
+                continue;
+            }
+            for attr in &mut field.attrs {
+                if !attr.path().is_ident("serde") {
+                    continue;
+                }
+                let metas = attr
+                    .parse_args_with(
+                        syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                    )
+                    .unwrap_or_else(|e| panic!("a serde attribute typify wrote: {e}"));
+                let kept: Vec<&syn::Meta> = metas
+                    .iter()
+                    .filter(|meta| !meta.path().is_ident("skip_serializing_if"))
+                    .collect();
+                *attr = syn::parse_quote!(#[serde(#(#kept),*)]);
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// The `rename = "..."` of a field's serde attributes.
+fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .find_map(|attr| {
+            let metas = attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                )
+                .ok()?;
+            metas.iter().find_map(|meta| match meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }) => Some(text.value()),
+                    _ => None,
+                },
+                _ => None,
+            })
+        })
 }
 
 /// The structs and enums of the `types` module of `file`.

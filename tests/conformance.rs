@@ -39,15 +39,10 @@ fn contains(actual: &Value, expected: &Value) -> Result<(), String> {
             .ok_or(format!("{actual} is not a number")),
         Value::Object(expected) => {
             for (key, value) in expected {
-                let found = actual.get(key).unwrap_or(&Value::Null);
-                // A typed model does not keep an empty list apart from an absent one (both
-                // serialize as nothing), so an expected `[]` matches an absent key.
-                if found.is_null() && value.as_array().is_some_and(Vec::is_empty) {
-                    continue;
-                }
-                if found.is_null() && !value.is_null() {
+                // As strict as jest: an expected `[]` must be there as `[]`, not absent.
+                let Some(found) = actual.get(key) else {
                     return Err(format!("missing `{key}` (expected {value})"));
-                }
+                };
                 contains(found, value).map_err(|e| format!("{key}.{e}"))?;
             }
             Ok(())

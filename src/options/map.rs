@@ -159,9 +159,9 @@ impl GetOffersOptions {
                         value => Some({
                             validate_json(&value)?;
                             serde_json::from_value(value).map_err(|e| {
-                            Error::InvalidRequest(format!(
-                                "request is not a valid DeliveryRequest: {e}"
-                            ))
+                                Error::InvalidRequest(format!(
+                                    "request is not a valid DeliveryRequest: {e}"
+                                ))
                             })?
                         }),
                     };
@@ -263,16 +263,19 @@ fn decisioning_method(value: &Value) -> Result<DecisioningMethod> {
 /// runs where JSON comes in.
 fn validate_json(request: &serde_json::Value) -> Result<()> {
     let unfilled = |part: &str, lists: &[&str]| {
-        request.get(part).and_then(serde_json::Value::as_object).is_some_and(|object| {
-            !object.is_empty()
-                && !object.contains_key("pageLoad")
-                && lists.iter().all(|list| {
-                    object
-                        .get(*list)
-                        .and_then(serde_json::Value::as_array)
-                        .is_none_or(Vec::is_empty)
-                })
-        })
+        request
+            .get(part)
+            .and_then(serde_json::Value::as_object)
+            .is_some_and(|object| {
+                !object.is_empty()
+                    && !object.contains_key("pageLoad")
+                    && lists.iter().all(|list| {
+                        object
+                            .get(*list)
+                            .and_then(serde_json::Value::as_array)
+                            .is_none_or(Vec::is_empty)
+                    })
+            })
     };
     if unfilled("execute", &["mboxes"]) {
         return Err(Error::InvalidRequest(

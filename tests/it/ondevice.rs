@@ -736,34 +736,40 @@ async fn a_call_dropped_before_it_is_polled_decides_and_reports_nothing() {
 }
 
 /// The requests the Node.js SDK decides where a strict reading of the API would refuse them: no
-/// `context.channel` (taken as `web`), the enum's key spelling `Web` / `Mobile` (sent in the
+/// `context` or no `context.channel` (taken as `web`), the enum's key spelling `Web` / `Mobile` (sent in the
 /// API's lower case), and `execute: {}` (dropped), from JSON and typed.
 #[tokio::test]
 async fn decides_the_requests_node_accepts() {
-    use adobe_target::delivery::types::{ChannelType, Context, ExecuteRequest, PrefetchRequest};
+    use adobe_target::delivery::types::{ChannelType, ExecuteRequest, PrefetchRequest};
     let (_cdn, _delivery, client) =
         started(&artifact("A"), "\"v1\"", DecisioningMethod::OnDevice, |o| o).await;
     let prefetch = json!({"mboxes": [{"name": "local-offer", "index": 0}]});
     for (context, channel) in [
+        (Value::Null, "web"),
         (json!({}), "web"),
         (json!({"channel": "Web"}), "web"),
         (json!({"channel": "Mobile"}), "mobile"),
         (json!({"channel": "mobile"}), "mobile"),
     ] {
-        let call = GetOffersOptions::from_map(json!({"request": {
-            "id": {"tntId": "visitor1.28_0"}, "context": context, "execute": {}, "prefetch": prefetch,
-        }}))
-        .expect("Node accepts this request");
+        let mut request =
+            json!({"id": {"tntId": "visitor1.28_0"}, "execute": {}, "prefetch": prefetch});
+        if !context.is_null() {
+            request["context"] = context.clone();
+        }
+        let call = GetOffersOptions::from_map(json!({ "request": request }))
+            .expect("Node accepts this request");
         let out = client.get_offers(call).await.expect("a decision");
         let sent = serde_json::to_value(&out.request).expect("JSON");
         assert_eq!(sent["context"]["channel"], channel, "{context}");
-        assert!(sent.get("execute").is_none(), "execute {{}} is dropped: {sent}");
+        assert!(
+            sent.get("execute").is_none(),
+            "execute {{}} is dropped: {sent}"
+        );
         let prefetched = out.response.prefetch.as_ref().map(|p| p.mboxes.len());
         assert_eq!(prefetched, Some(1), "{context}");
     }
 
     let typed = DeliveryRequest::builder()
-        .context(Context::builder())
         .execute(Some(ExecuteRequest::default()))
         .prefetch(Some(PrefetchRequest {
             mboxes: vec![

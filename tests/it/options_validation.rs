@@ -288,9 +288,8 @@ async fn each_invalid_call_is_a_typed_error_with_the_peers_message() {
     );
     // As in the Node.js SDK: an `execute` or `prefetch` with keys but nothing to decide is an
     // error; one with no key at all (`{}`) is dropped (tests/it/ondevice.rs).
-    let from_map = |request: Value| {
-        GetOffersOptions::from_map(json!({ "request": request })).map(|_| ())
-    };
+    let from_map =
+        |request: Value| GetOffersOptions::from_map(json!({ "request": request })).map(|_| ());
     for execute in [json!({"mboxes": []}), json!({"mboxes": null})] {
         assert!(
             matches!(
@@ -333,7 +332,7 @@ fn per_call_maps_read_python_and_node_keys_and_reject_the_rest() {
     for (map, fragment) in [
         (json!("nope"), "Options map is required"),
         (
-            json!({"request": {"execute": {}}}),
+            json!({"request": {"context": {"channel": "tv"}}}),
             "request is not a valid DeliveryRequest",
         ),
         (

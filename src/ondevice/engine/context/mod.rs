@@ -225,22 +225,30 @@ mod tests {
     fn client_hints_combine_with_the_user_agent_as_in_node() {
         let cases = [
             (
-                Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1"),
+                Some(
+                    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+                ),
                 json!({"browserUAWithMajorVersion": "\"Microsoft Edge\";v=\"120\", \"Chromium\";v=\"120\""}),
                 ("edge", 120, "iOS"),
             ),
             (
-                Some("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"),
+                Some(
+                    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+                ),
                 json!({"platform": "Android", "browserUAWithFullVersion": "\"Not_A Brand\";v=\"8.0.0.0\", \"Chromium\";v=\"120.0.6099.210\", \"Google Chrome\";v=\"120.0.6099.210\""}),
                 ("chrome", 120, "Android"),
             ),
             (
-                Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"),
+                Some(
+                    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+                ),
                 json!({"platform": "Windows", "browserUAWithMajorVersion": "\"Microsoft Edge\";v=\"121\", \"Google Chrome\";v=\"121\""}),
                 ("chrome", 121, "windows"),
             ),
             (
-                Some("Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"),
+                Some(
+                    "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+                ),
                 json!({"platform": "Chrome OS"}),
                 ("chrome", 120, "Chrome OS"),
             ),
@@ -250,7 +258,9 @@ mod tests {
                 ("firefox", 115, "mac"),
             ),
             (
-                Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"),
+                Some(
+                    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+                ),
                 json!({"browserUAWithFullVersion": "", "browserUAWithMajorVersion": "\"Opera\";v=\"99\""}),
                 ("firefox", 121, "windows"),
             ),
@@ -280,38 +290,117 @@ mod tests {
     #[test]
     fn urls_split_as_in_node() {
         let cases = [
-            ("http://local-target-test#sosumi", ["", "", "sosumi", "", "local-target-test", ""]),
-            ("http://local-target-test", ["", "", "", "", "local-target-test", ""]),
-            ("http://local-target-test?a=1", ["", "a=1", "", "", "local-target-test", ""]),
-            ("https://Foo.Example.co.uk:8080/A/b?X=1#F", ["/A/b", "X=1", "F", "foo", "example.co.uk", "co.uk"]),
-            ("local-target-test/x", ["/x", "", "", "", "local-target-test", ""]),
-            ("http://a.b.c.local-target-test.com./p", ["/p", "", "", "a.b.c", "local-target-test.com", "com"]),
-            ("https://wwwx.shop.example.com/a.b/c.html?q=1", ["/a.b/c.html", "q=1", "", ".shop", "example.com", "com"]),
-            ("https://www.example.com", ["", "", "", "", "example.com", "com"]),
-            ("https://user:pw@host.example.org:99/p/q/file.txt?x#y", ["/p/q/file.txt", "x", "y", "host", "example.org", "org"]),
-            ("//cdn.example.net/lib.js", ["/lib.js", "", "", "cdn", "example.net", "net"]),
-            ("mailto:someone@example.com", ["", "", "", "", "example.com", "com"]),
-            ("https://127.0.0.1:8080/x", ["/x", "", "", "", "127.0.0.1", ""]),
-            ("https://münchen.de/straße?ä=1", ["/straße", "ä=1", "", "", "münchen.de", "de"]),
-            ("https://xn--mnchen-3ya.de/", ["/", "", "", "", "xn--mnchen-3ya.de", "de"]),
-            ("https://foo.bar.local/x", ["/x", "", "", "", "foo.bar.local", ""]),
-            ("https://a_b.example.com/", ["/", "", "", "", "a_b.example.com", ""]),
-            ("https://-a.example.com/", ["/", "", "", "", "-a.example.com", ""]),
-            ("https://example.com:abc/x", ["abc", "", "", "", "example.com", "com"]),
-            ("https://ex ample.com/ x", ["/ x", "", "", "", "ex ample.com", ""]),
-            ("https://foo.blogspot.com/", ["/", "", "", "", "foo.blogspot.com", "blogspot.com"]),
+            (
+                "http://local-target-test#sosumi",
+                ["", "", "sosumi", "", "local-target-test", ""],
+            ),
+            (
+                "http://local-target-test",
+                ["", "", "", "", "local-target-test", ""],
+            ),
+            (
+                "http://local-target-test?a=1",
+                ["", "a=1", "", "", "local-target-test", ""],
+            ),
+            (
+                "https://Foo.Example.co.uk:8080/A/b?X=1#F",
+                ["/A/b", "X=1", "F", "foo", "example.co.uk", "co.uk"],
+            ),
+            (
+                "local-target-test/x",
+                ["/x", "", "", "", "local-target-test", ""],
+            ),
+            (
+                "http://a.b.c.local-target-test.com./p",
+                ["/p", "", "", "a.b.c", "local-target-test.com", "com"],
+            ),
+            (
+                "https://wwwx.shop.example.com/a.b/c.html?q=1",
+                ["/a.b/c.html", "q=1", "", ".shop", "example.com", "com"],
+            ),
+            (
+                "https://www.example.com",
+                ["", "", "", "", "example.com", "com"],
+            ),
+            (
+                "https://user:pw@host.example.org:99/p/q/file.txt?x#y",
+                ["/p/q/file.txt", "x", "y", "host", "example.org", "org"],
+            ),
+            (
+                "//cdn.example.net/lib.js",
+                ["/lib.js", "", "", "cdn", "example.net", "net"],
+            ),
+            (
+                "mailto:someone@example.com",
+                ["", "", "", "", "example.com", "com"],
+            ),
+            (
+                "https://127.0.0.1:8080/x",
+                ["/x", "", "", "", "127.0.0.1", ""],
+            ),
+            (
+                "https://münchen.de/straße?ä=1",
+                ["/straße", "ä=1", "", "", "münchen.de", "de"],
+            ),
+            (
+                "https://xn--mnchen-3ya.de/",
+                ["/", "", "", "", "xn--mnchen-3ya.de", "de"],
+            ),
+            (
+                "https://foo.bar.local/x",
+                ["/x", "", "", "", "foo.bar.local", ""],
+            ),
+            (
+                "https://a_b.example.com/",
+                ["/", "", "", "", "a_b.example.com", ""],
+            ),
+            (
+                "https://-a.example.com/",
+                ["/", "", "", "", "-a.example.com", ""],
+            ),
+            (
+                "https://example.com:abc/x",
+                ["abc", "", "", "", "example.com", "com"],
+            ),
+            (
+                "https://ex ample.com/ x",
+                ["/ x", "", "", "", "ex ample.com", ""],
+            ),
+            (
+                "https://foo.blogspot.com/",
+                ["/", "", "", "", "foo.blogspot.com", "blogspot.com"],
+            ),
             ("https://www.ck/", ["/", "", "", "", "www.ck", "ck"]),
-            ("https://a.b.kawasaki.jp/", ["/", "", "", "", "a.b.kawasaki.jp", "b.kawasaki.jp"]),
-            ("http://localhost:3000/x/y.z", ["/x/y.z", "", "", "", "localhost", ""]),
-            ("/relative/path?x=1", ["/relative/path", "x=1", "", "", "", ""]),
+            (
+                "https://a.b.kawasaki.jp/",
+                ["/", "", "", "", "a.b.kawasaki.jp", "b.kawasaki.jp"],
+            ),
+            (
+                "http://localhost:3000/x/y.z",
+                ["/x/y.z", "", "", "", "localhost", ""],
+            ),
+            (
+                "/relative/path?x=1",
+                ["/relative/path", "x=1", "", "", "", ""],
+            ),
             ("?only=query", ["", "only=query", "", "", "", ""]),
             ("#frag", ["", "", "frag", "", "", ""]),
-            ("https://EXAMPLE.COM/Path#Frag\nnext", ["/Path", "", "Frag", "", "example.com", "com"]),
+            (
+                "https://EXAMPLE.COM/Path#Frag\nnext",
+                ["/Path", "", "Frag", "", "example.com", "com"],
+            ),
         ];
         for (url, expected) in cases {
             let page = UrlContext::new(Some(url)).to_json();
-            let got = ["path", "query", "fragment", "subdomain", "domain", "topLevelDomain"]
-                .map(|key| page[key].as_str().unwrap_or("<missing>").to_owned());
+            let got = [
+                "path",
+                "query",
+                "fragment",
+                "subdomain",
+                "domain",
+                "topLevelDomain",
+            ]
+            .map(|key| page[key].as_str().unwrap_or("<missing>").to_owned());
             assert_eq!(got, expected, "{url:?}");
         }
     }
@@ -374,7 +463,10 @@ mod tests {
             (Some("local-target-test"), Some(""), Some(""))
         );
         // Node takes a string without a scheme or slash for a host.
-        assert_eq!(UrlContext::new(Some("not a url")).to_json()["domain"], "not a url");
+        assert_eq!(
+            UrlContext::new(Some("not a url")).to_json()["domain"],
+            "not a url"
+        );
         assert_eq!(UrlContext::new(None).to_json()["url"], "");
         assert_eq!(
             UrlContext::new(Some("http://127.0.0.1:8080/x")).to_json()["domain"],

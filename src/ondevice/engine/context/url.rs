@@ -167,9 +167,10 @@ fn listed_split(host: &str) -> Option<(String, String, String)> {
             part
         }
     };
-    let top_level_domain = labels[private + 1..].join(".");
-    let domain = punycode(labels[private..].join("."));
-    let subdomain = punycode(labels[..private].join("."));
+    let (subdomain, registrable) = labels.split_at_checked(private)?;
+    let top_level_domain = registrable.get(1..)?.join(".");
+    let domain = punycode(registrable.join("."));
+    let subdomain = punycode(subdomain.join("."));
     let subdomain = if subdomain.starts_with("www") {
         subdomain.get(4..).unwrap_or("").to_owned()
     } else {

@@ -61,15 +61,24 @@ impl UserContext {
     /// operating system.
     pub(super) fn new(user_agent: Option<&str>, hints: Option<&ClientHints>) -> Self {
         let from_agent = parsed_user_agent(user_agent.unwrap_or(""));
-        let (hinted_name, hinted_version) = hints.map_or(UNKNOWN_BROWSER, browser_from_client_hints);
+        let (hinted_name, hinted_version) =
+            hints.map_or(UNKNOWN_BROWSER, browser_from_client_hints);
         let (name, version) = from_agent.browser;
         let platform = match hints.and_then(|h| h.platform.as_deref()) {
             Some(platform) => target_platform(platform),
             None => Cow::Borrowed(from_agent.platform),
         };
         Self {
-            browser_type: Cow::Borrowed(if hinted_name == "unknown" { name } else { hinted_name }),
-            browser_version: if hinted_version >= 0 { hinted_version } else { version },
+            browser_type: Cow::Borrowed(if hinted_name == "unknown" {
+                name
+            } else {
+                hinted_name
+            }),
+            browser_version: if hinted_version >= 0 {
+                hinted_version
+            } else {
+                version
+            },
             platform,
         }
     }
