@@ -13,8 +13,8 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The layers, bottom up: `error`; the generated border `delivery`; `events` and `edge`;
-// `options` (what the caller asked for); the remote request path `remote`; the on-device runtime
+// The layers, bottom up: `error`; the generated border `delivery`; `events`, `edge` and the
+// Experience Cloud `visitor`; `options` (what the caller asked for); the remote request path `remote`; the on-device runtime
 // `ondevice` around its pure `engine`; the facade (`client`, `attributes`, `concurrency`,
 // `blocking`). Imports point down only (`tests/it/architecture.rs` checks it).
 mod attributes;
@@ -33,6 +33,7 @@ pub mod fuzzing;
 mod ondevice;
 mod options;
 mod remote;
+mod visitor;
 
 pub use attributes::Attributes;
 pub use client::TargetClient;
@@ -45,4 +46,5 @@ pub use options::{
     ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, GetOffersOptions,
 };
 pub use remote::cookies::{LOCATION_HINT_COOKIE_NAME, TARGET_COOKIE_NAME, TargetCookie};
-pub use remote::response::{ResponseMeta, TargetResponse};
+pub use remote::response::{ResponseMeta, ServerState, TargetResponse};
+pub use visitor::{Visitor, VisitorState, visitor_cookie_name};

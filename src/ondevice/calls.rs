@@ -79,6 +79,7 @@ fn decide_now(
         mut request,
         session_id,
         cluster,
+        visitor,
         ..
     } = prepared;
     request.context.geo = (geo != Geo::default()).then_some(geo);
@@ -119,6 +120,7 @@ fn decide_now(
         response: decision.response,
         status,
         meta,
+        visitor_state: visitor.state(),
     };
     let shaped = pipeline.finish(answer, &session_id, cluster.as_ref(), now, Some(timing));
     if let Some(request) = notification_request {
@@ -126,6 +128,7 @@ fn decide_now(
             request,
             session_id,
             cluster,
+            visitor,
         });
     }
     shaped
@@ -146,7 +149,7 @@ fn notification_request(
         .notifications(notifications)
         .property(request.property.clone())
         .try_into();
-    // `context`, the one required field, is set: the builder cannot refuse.
+    // No field is required: the builder cannot refuse.
     built
         .inspect_err(|error| tracing::error!(%error, "a notification request could not be built"))
         .ok()

@@ -18,17 +18,20 @@ use crate::events::Event;
 use crate::options::{GetOffersOptions, NotificationHandler};
 use crate::remote::pipeline::Pipeline;
 use crate::remote::response::ResponseMeta;
+use crate::visitor::Visitor;
 
 /// Jobs waiting beyond this are refused (and reported), so memory stays bounded.
 const QUEUE: usize = 10_000;
 /// Notification requests in flight at once.
 const CONCURRENCY: usize = 16;
 
-/// One notification request and the visitor's session and edge cluster.
+/// One notification request and the visitor's session, edge cluster and Experience Cloud
+/// visitor (so the request keeps the decision's supplemental data id).
 pub(crate) struct Job {
     pub(crate) request: DeliveryRequest,
     pub(crate) session_id: String,
     pub(crate) cluster: Option<EdgeCluster>,
+    pub(crate) visitor: Visitor,
 }
 
 #[derive(Default)]
@@ -127,9 +130,9 @@ async fn run(
     loop {
         tokio::select! {
             job = receiver.recv(), if in_flight.len() < CONCURRENCY => match job {
-                Some(Job { request, session_id, cluster }) => match (prepare(request, &pipeline), &handler) {
+                Some(Job { request, session_id, cluster, visitor }) => match (prepare(request, &pipeline), &handler) {
                     (Some(request), None) => {
-                        let job = Job { request, session_id, cluster };
+                        let job = Job { request, session_id, cluster, visitor };
                         in_flight.push(Box::pin(deliver(job, pipeline.clone(), pending.clone())));
                     }
                     (Some(request), Some(handler)) => {
@@ -162,8 +165,11 @@ async fn deliver(job: Job, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
         request,
         session_id,
         cluster,
+        visitor,
     } = job;
-    let mut options = GetOffersOptions::default().session_id(session_id);
+    let mut options = GetOffersOptions::default()
+        .session_id(session_id)
+        .visitor(visitor);
     options.target_location_hint = cluster;
     let sent = pipeline
         .execute(

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::delivery::types::{CustomerId, DecisioningMethod, DeliveryRequest};
 use crate::edge::EdgeCluster;
 use crate::error::{Error, Result};
+use crate::visitor::Visitor;
 
 /// Options for one `get_offers`, `get_attributes` or `send_notifications` call.
 ///
@@ -25,8 +26,10 @@ pub struct GetOffersOptions {
     pub(crate) target_cookie: Option<String>,
     pub(crate) target_location_hint: Option<EdgeCluster>,
     pub(crate) session_id: Option<String>,
-    pub(crate) customer_ids: Vec<CustomerId>,
+    pub(crate) customer_ids: Option<Vec<CustomerId>>,
     pub(crate) consumer_id: Option<String>,
+    pub(crate) visitor_cookie: Option<String>,
+    pub(crate) visitor: Option<Visitor>,
     pub(crate) decisioning_method: Option<DecisioningMethod>,
     pub(crate) timeout: Option<Duration>,
 }
@@ -81,15 +84,62 @@ impl GetOffersOptions {
         self
     }
 
-    /// Customer ids added to the request's `id.customerIds`.
+    /// The visitor's customer ids, set on the call's [`Visitor`] as the Node.js SDK sets them:
+    /// they come first in the request's `id.customerIds`, before the request's own, and are in
+    /// the returned [`visitor_state`](crate::TargetResponse::visitor_state).
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    /// use adobe_target::delivery::types::{AuthenticatedState, CustomerId};
+    ///
+    /// let signed_in = CustomerId {
+    ///     id: "c-1024".into(),
+    ///     integration_code: "crm".into(),
+    ///     authenticated_state: AuthenticatedState::Authenticated,
+    /// };
+    /// let options = GetOffersOptions::default().customer_ids(vec![signed_in]);
+    /// ```
     pub fn customer_ids(mut self, ids: Vec<CustomerId>) -> Self {
-        self.customer_ids = ids;
+        self.customer_ids = Some(ids);
         self
     }
 
-    /// The consumer id for the supplemental data id (A4T); default `target-global-mbox`.
+    /// Who asks for the supplemental data id that ties this call's Target hit to its Analytics
+    /// hit (A4T); default `target-global-mbox`. Within one [`Visitor`], each consumer's first
+    /// call gets the page view's current id, and a consumer asking again starts a new one.
     pub fn consumer_id(mut self, consumer_id: impl Into<String>) -> Self {
         self.consumer_id = Some(consumer_id.into());
+        self
+    }
+
+    /// The value of the visitor's `AMCV_<orgId>` cookie (its name:
+    /// [`visitor_cookie_name`](crate::visitor_cookie_name)). The call then carries the
+    /// visitor's Experience Cloud id (`id.marketingCloudVisitorId`) and Audience Manager values
+    /// unless the request sets them. It is the visitor's input: a value that does not decode
+    /// is ignored.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    /// let options = GetOffersOptions::default()
+    ///     .visitor_cookie("-1330315163%7CMCMID%7C12345678901234567890123456789012345678");
+    /// ```
+    pub fn visitor_cookie(mut self, cookie: impl Into<String>) -> Self {
+        self.visitor_cookie = Some(cookie.into());
+        self
+    }
+
+    /// The visitor to use, shared with other calls of the same page view (the Node.js SDK's
+    /// `visitor` option). Without it, each call makes its own from
+    /// [`visitor_cookie`](Self::visitor_cookie).
+    ///
+    /// ```
+    /// use adobe_target::{GetOffersOptions, Visitor};
+    /// let visitor = Visitor::new("ORG@AdobeOrg", Some("MCMID|1234"));
+    /// let hero = GetOffersOptions::default().visitor(visitor.clone()).consumer_id("hero");
+    /// let footer = GetOffersOptions::default().visitor(visitor).consumer_id("footer");
+    /// ```
+    pub fn visitor(mut self, visitor: Visitor) -> Self {
+        self.visitor = Some(visitor);
         self
     }
 

@@ -12,6 +12,7 @@ use super::{ClientOptions, GetOffersOptions, MAX_RETRIES_LIMIT, invalid};
 use crate::delivery::types::DecisioningMethod;
 use crate::edge::EdgeCluster;
 use crate::error::{Error, Result};
+use crate::visitor::customer_ids_from_state_map;
 
 impl ClientOptions {
     /// Options from a map with the Python SDK's keys (`client`, `organization_id`, `timeout` in
@@ -144,8 +145,11 @@ impl<'de> serde::Deserialize<'de> for ClientOptions {
 
 impl GetOffersOptions {
     /// Per-call options from a map with the Python SDK's keys (`request`, `target_cookie`,
-    /// `target_location_hint`, `session_id`, `customer_ids`, `consumer_id`,
-    /// `decisioning_method`, `timeout` in ms), or the Node.js camelCase ones.
+    /// `target_location_hint`, `session_id`, `customer_ids`, `consumer_id`, `visitor_cookie`,
+    /// `decisioning_method`, `timeout` in ms), or the Node.js camelCase ones. `customer_ids`
+    /// is a list of `CustomerId`s or, as in the Node.js SDK, the ID service's map
+    /// `{"<integrationCode>": {"id": ..., "authState": 0|1|2}}` (integer-like codes first,
+    /// then by name).
     pub fn from_map(map: Value) -> Result<Self> {
         let Value::Object(map) = map else {
             return Err(Error::InvalidRequest("Options map is required".to_owned()));
@@ -176,8 +180,18 @@ impl GetOffersOptions {
                 "session_id" | "sessionId" => options.session_id = call_string(&key, value)?,
                 "consumer_id" | "consumerId" => options.consumer_id = call_string(&key, value)?,
                 "customer_ids" | "customerIds" => {
-                    options.customer_ids = serde_json::from_value(value)
-                        .map_err(|e| Error::InvalidRequest(format!("customer_ids: {e}")))?;
+                    options.customer_ids = match value {
+                        Value::Null => None,
+                        // The Node.js SDK's form, the ID service's: `{"crm": {"id": ..., "authState": 1}}`.
+                        Value::Object(by_code) => Some(customer_ids_from_state_map(&by_code)),
+                        list => Some(
+                            serde_json::from_value(list)
+                                .map_err(|e| Error::InvalidRequest(format!("customer_ids: {e}")))?,
+                        ),
+                    };
+                }
+                "visitor_cookie" | "visitorCookie" => {
+                    options.visitor_cookie = call_string(&key, value)?
                 }
                 "decisioning_method" | "decisioningMethod" => {
                     options.decisioning_method = Some(
@@ -189,7 +203,7 @@ impl GetOffersOptions {
                     let ms = value.as_u64().ok_or_else(call_timeout_invalid)?;
                     options.timeout = Some(Duration::from_millis(ms));
                 }
-                "visitor" | "visitorCookie" | "callback" | "err_callback" => {
+                "visitor" | "callback" | "err_callback" => {
                     tracing::debug!(option = key.as_str(), "ignored per-call option");
                 }
                 other => {

@@ -166,6 +166,7 @@ impl Pipeline {
                 request,
                 session_id,
                 cluster,
+                visitor,
                 ..
             } = prepared;
             let answer = Answer {
@@ -173,6 +174,7 @@ impl Pipeline {
                 response,
                 status,
                 meta,
+                visitor_state: visitor.state(),
             };
             let timing = (operation == "get_offers").then_some(timing);
             Ok(self.finish(answer, &session_id, cluster.as_ref(), self.now(), timing))

@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 
 use crate::delivery::types::{
-    DeliveryRequest, ExecuteRequest, ExperienceCloud, LoggingType, MboxRequest, MetricType,
-    PrefetchRequest, Property, VisitorId,
+    AudienceManager, DeliveryRequest, ExecuteRequest, ExperienceCloud, LoggingType, MboxRequest,
+    MetricType, PrefetchRequest, Property, VisitorId,
 };
 use crate::edge::{EdgeCluster, Endpoints};
 use crate::options::{ClientOptions, GetOffersOptions};
 use crate::remote::cookies::MboxCookie;
+use crate::visitor::{DEFAULT_CONSUMER_ID, Visitor};
 
 /// A request ready to send, and what was decided on the way.
 #[derive(Clone, Debug)]
@@ -20,6 +21,8 @@ pub(crate) struct Prepared {
     /// The visitor's edge cluster, from the cookie or the location hint.
     pub(crate) cluster: Option<EdgeCluster>,
     pub(crate) request: DeliveryRequest,
+    /// The call's Experience Cloud visitor, whose state goes back to the caller.
+    pub(crate) visitor: Visitor,
 }
 
 /// What preparation needs from the outside world, fixed per call so it is testable.
@@ -62,11 +65,23 @@ pub(crate) fn prepare(
         body.environment_id = config.environment_id;
     }
     body.property = property(body.property.take(), config.property_token.as_deref());
-    body.id = visitor_id(body.id.take(), device_id, call);
+    let visitor = call
+        .visitor
+        .clone()
+        .unwrap_or_else(|| Visitor::new(&config.organization_id, call.visitor_cookie.as_deref()));
+    if let Some(ids) = &call.customer_ids {
+        visitor.set_customer_ids(ids.clone());
+    }
+    body.id = visitor_id(body.id.take(), device_id, &visitor);
     if body.context.time_offset_in_minutes.is_none() {
         body.context.time_offset_in_minutes = Some(env.utc_offset_minutes);
     }
-    body.experience_cloud = Some(experience_cloud(body.experience_cloud.take()));
+    let consumer_id = call.consumer_id.as_deref().unwrap_or(DEFAULT_CONSUMER_ID);
+    body.experience_cloud = Some(experience_cloud(
+        body.experience_cloud.take(),
+        &visitor,
+        consumer_id,
+    ));
     body.execute = body.execute.take().and_then(execute);
     body.prefetch = body.prefetch.take().and_then(prefetch);
     body.notifications.retain(|notification| {
@@ -84,6 +99,7 @@ pub(crate) fn prepare(
         session_id,
         cluster,
         request: body,
+        visitor,
     }
 }
 
@@ -99,16 +115,30 @@ fn property(requested: Option<Property>, configured: Option<&str>) -> Option<Pro
     requested.or_else(|| Property::builder().token(configured?).try_into().ok())
 }
 
+/// The visitor's ids as the Node.js SDK fills them: the request's Target id, else the cookie's;
+/// the request's Experience Cloud id, else the visitor's; the visitor's customer ids, then the
+/// request's (each once). An empty id counts as none; no id at all is no `id`.
 fn visitor_id(
     id: Option<VisitorId>,
     device_id: Option<&str>,
-    call: &GetOffersOptions,
+    visitor: &Visitor,
 ) -> Option<VisitorId> {
+    let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
     let mut id = id.unwrap_or_default();
-    if id.tnt_id.as_deref().is_none_or(str::is_empty) {
-        id.tnt_id = device_id.map(str::to_owned);
-    }
-    id.customer_ids.extend(call.customer_ids.iter().cloned());
+    let tnt_id = id.tnt_id.take().or_else(|| device_id.map(str::to_owned));
+    id.tnt_id = non_empty(tnt_id);
+    let mcmid = id
+        .marketing_cloud_visitor_id
+        .take()
+        .or_else(|| visitor.marketing_cloud_visitor_id());
+    id.marketing_cloud_visitor_id = non_empty(mcmid);
+    id.third_party_id = non_empty(id.third_party_id.take());
+    // Node prepends the visitor's ids even to a request that has them already (its own display
+    // notifications then list each twice); an id already in the request is not added again.
+    let mut customer_ids = visitor.customer_ids();
+    customer_ids.retain(|c| !id.customer_ids.contains(c));
+    customer_ids.append(&mut id.customer_ids);
+    id.customer_ids = customer_ids;
     let empty = id.tnt_id.is_none()
         && id.third_party_id.is_none()
         && id.marketing_cloud_visitor_id.is_none()
@@ -116,13 +146,43 @@ fn visitor_id(
     (!empty).then_some(id)
 }
 
-fn experience_cloud(cloud: Option<ExperienceCloud>) -> ExperienceCloud {
+/// A4T and Audience Manager as the Node.js SDK fills them: logging `server_side` unless set;
+/// the request's supplemental data id if it is the visitor's current one, else the id the
+/// visitor gives `consumer_id`; the Audience Manager hint and blob from the visitor's cookie
+/// unless the request has them (no `audienceManager` when neither is known).
+fn experience_cloud(
+    cloud: Option<ExperienceCloud>,
+    visitor: &Visitor,
+    consumer_id: &str,
+) -> ExperienceCloud {
     let mut cloud = cloud.unwrap_or_default();
     let mut analytics = cloud.analytics.take().unwrap_or_default();
     if analytics.logging.is_none() {
         analytics.logging = Some(LoggingType::ServerSide);
     }
+    let requested = analytics.supplemental_data_id.take();
+    analytics.supplemental_data_id = Some(match requested {
+        Some(id) if visitor.is_current_supplemental_data_id(&id) => id,
+        _ => visitor.supplemental_data_id(consumer_id),
+    });
+    for server in [
+        &mut analytics.tracking_server,
+        &mut analytics.tracking_server_secure,
+    ] {
+        if server.as_deref().is_some_and(str::is_empty) {
+            *server = None;
+        }
+    }
     cloud.analytics = Some(analytics);
+    let requested = cloud.audience_manager.take().unwrap_or_default();
+    let audience_manager = AudienceManager {
+        location_hint: requested
+            .location_hint
+            .or_else(|| visitor.aam_location_hint()),
+        blob: requested.blob.or_else(|| visitor.aam_blob()),
+    };
+    cloud.audience_manager =
+        (audience_manager != AudienceManager::default()).then_some(audience_manager);
     cloud
 }
 
@@ -235,6 +295,7 @@ pub(crate) mod tests {
                     let answer = crate::remote::response::Answer {
                         request: prepared.request.clone(), response, status: 200,
                         meta: crate::remote::response::ResponseMeta::server_side(),
+                        visitor_state: prepared.visitor.state(),
                     };
                     let shaped = crate::remote::response::shape(
                         answer, &prepared.session_id, prepared.cluster.as_ref(), NOW,

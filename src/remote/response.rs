@@ -9,6 +9,7 @@ use crate::delivery::types::{
 };
 use crate::edge::EdgeCluster;
 use crate::remote::cookies::{self, TargetCookie};
+use crate::visitor::VisitorState;
 
 /// What `get_offers` and `send_notifications` return.
 ///
@@ -16,7 +17,8 @@ use crate::remote::cookies::{self, TargetCookie};
 /// read them from `response` without copying.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct TargetResponse {
-    /// The request as sent, after preparation. Hand it with `response` to at.js as `serverState`.
+    /// The request as sent, after preparation. [`server_state`](Self::server_state) hands it
+    /// with `response` to at.js.
     pub request: DeliveryRequest,
     /// The Delivery API's answer (empty for a 204).
     pub response: DeliveryResponse,
@@ -28,6 +30,27 @@ pub struct TargetResponse {
     pub target_location_hint_cookie: Option<TargetCookie>,
     /// How the call was decided.
     pub meta: ResponseMeta,
+    /// The call's Experience Cloud visitor after the call, for the page's Visitor API (see
+    /// [`VisitorState`]), shaped as the Node.js SDK's `visitorState`.
+    pub visitor_state: VisitorState,
+}
+
+/// What at.js 2.2 and later take as `serverState` (`window.targetGlobalSettings`) to render
+/// offers prefetched on the server without asking Target again: the request as sent and the
+/// response, as the Java SDK's `ServerState` holds them.
+///
+/// ```
+/// # fn page(out: &adobe_target::TargetResponse) -> serde_json::Result<String> {
+/// let state = serde_json::to_string(&out.server_state())?;
+/// Ok(format!("<script>window.targetGlobalSettings = {{serverState: {state}}};</script>"))
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct ServerState<'a> {
+    /// The Delivery request as sent.
+    pub request: &'a DeliveryRequest,
+    /// The Delivery response.
+    pub response: &'a DeliveryResponse,
 }
 
 /// How a call was decided.
@@ -59,6 +82,14 @@ struct Site<'a> {
 }
 
 impl TargetResponse {
+    /// The request and response for at.js's `serverState`.
+    pub fn server_state(&self) -> ServerState<'_> {
+        ServerState {
+            request: &self.request,
+            response: &self.response,
+        }
+    }
+
     /// The decision sites in the peers' order: execute page load, execute mboxes, prefetch page
     /// load, views, prefetch mboxes.
     fn sites(&self) -> impl Iterator<Item = Site<'_>> {
@@ -148,6 +179,7 @@ pub(crate) struct Answer {
     pub(crate) response: DeliveryResponse,
     pub(crate) status: u16,
     pub(crate) meta: ResponseMeta,
+    pub(crate) visitor_state: VisitorState,
 }
 
 /// Builds the caller's view of an answer for the visitor of `session_id` on `cluster`, with the
@@ -163,6 +195,7 @@ pub(crate) fn shape(
         response,
         status,
         meta,
+        visitor_state,
     } = answer;
     let tnt_id = response.id.as_ref().and_then(|id| id.tnt_id.as_deref());
     let target_cookie = Some(cookies::target_cookie(session_id, tnt_id, now));
@@ -183,5 +216,6 @@ pub(crate) fn shape(
         target_cookie,
         target_location_hint_cookie,
         meta,
+        visitor_state,
     }
 }

@@ -55,6 +55,16 @@ fn snapshot(name: &str, recorded: &Recorded) {
         }),
         ".headers[\"x-exc-sdk-version\"]" => "[version]",
         ".body.requestId" => insta::dynamic_redaction(uuid("[generated uuid]")),
+        // A new A4T supplemental data id per call, in the Experience Cloud ID service's format.
+        ".body.experienceCloud.analytics.supplementalDataId" => insta::dynamic_redaction(|value, _| {
+            let sdid = value.as_str().unwrap_or_default();
+            let halves: Vec<&str> = sdid.split('-').collect();
+            assert!(
+                halves.len() == 2 && halves.iter().all(|h| h.len() == 16 && u64::from_str_radix(h, 16).is_ok_and(|v| v < 1 << 63)),
+                "supplementalDataId: {value:?}"
+            );
+            "[generated sdid]"
+        }),
         ".body.context.timeOffsetInMinutes" => insta::dynamic_redaction(|value, _| {
             assert!(value.as_f64().is_some() || value.as_i64().is_some(), "{value:?}");
             "[offset]"

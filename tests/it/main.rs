@@ -31,3 +31,4 @@ mod roundtrip;
 mod server_e2e;
 mod stub;
 mod support;
+mod visitor_identity;

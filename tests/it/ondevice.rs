@@ -79,7 +79,7 @@ async fn ready(client: &TargetClient) -> adobe_target::Result<()> {
 
 /// The CDN serving `artifact` (ETag `etag`), the Delivery API, and a client of both made with
 /// `configure`, once its artifact is loaded.
-async fn started(
+pub async fn started(
     artifact: &Value,
     etag: &str,
     method: DecisioningMethod,

@@ -1,0 +1,267 @@
+//! The Experience Cloud visitor (ECID) of a call, as the Node.js and Java SDKs keep it with
+//! `@adobe-mcid/visitor-js-server`: the values of the `AMCV_<orgId>` cookie, the customer ids,
+//! and the supplemental data ids (SDID) that tie Target hits to Analytics hits (A4T).
+//!
+//! Every call has a visitor: the one given with
+//! [`GetOffersOptions::visitor`](crate::GetOffersOptions::visitor), or a new one made from
+//! [`GetOffersOptions::visitor_cookie`](crate::GetOffersOptions::visitor_cookie). Its state comes
+//! back as [`TargetResponse::visitor_state`](crate::TargetResponse::visitor_state), for the
+//! page's client-side Visitor API.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde_json::{Map, Value, json};
+
+use crate::delivery::types::{AuthenticatedState, CustomerId};
+
+mod amcv;
+mod sdid;
+
+use amcv::VisitorValues;
+use sdid::SdidState;
+
+/// The consumer id of a call that names none: the global mbox, as in the other SDKs.
+pub(crate) const DEFAULT_CONSUMER_ID: &str = "target-global-mbox";
+
+/// The name of the Experience Cloud ID cookie for an organization: `AMCV_<orgId>` (the Node.js
+/// SDK's `TargetClient.getVisitorCookieName`).
+///
+/// ```
+/// assert_eq!(
+///     adobe_target::visitor_cookie_name("65453EA95A70434F0A495D34@AdobeOrg"),
+///     "AMCV_65453EA95A70434F0A495D34@AdobeOrg"
+/// );
+/// ```
+pub fn visitor_cookie_name(organization_id: &str) -> String {
+    format!("AMCV_{organization_id}")
+}
+
+/// One visitor's Experience Cloud identity, shared by the calls of one page view.
+///
+/// Clones share one state, as one `Visitor` object of the Node.js SDK does: pass the same
+/// visitor to every call of a page view (with
+/// [`GetOffersOptions::visitor`](crate::GetOffersOptions::visitor)) and each consumer's
+/// supplemental data id follows the ID service's rules across them. A call given only a cookie
+/// gets a visitor of its own.
+///
+/// ```
+/// use adobe_target::Visitor;
+///
+/// let visitor = Visitor::new("65453EA95A70434F0A495D34@AdobeOrg", Some("MCMID|1234567890"));
+/// assert_eq!(visitor.marketing_cloud_visitor_id().as_deref(), Some("1234567890"));
+/// let sdid = visitor.supplemental_data_id("target-global-mbox");
+/// assert_eq!(visitor.supplemental_data_id("hero"), sdid, "another consumer, the same hit");
+/// assert_eq!(visitor.state().supplemental_data_id(), Some(sdid.as_str()));
+/// ```
+#[derive(Clone)]
+pub struct Visitor {
+    shared: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// `<id>@AdobeOrg`.
+    organization_id: String,
+    values: VisitorValues,
+    customer_ids: Option<Vec<CustomerId>>,
+    /// `None` until a supplemental data id is asked for (the state then has `sdid`).
+    sdid: Option<SdidState>,
+}
+
+impl std::fmt::Debug for Visitor {
+    /// Says which values are known, never the ids themselves.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Visitor")
+            .field("marketing_cloud_visitor_id", &inner.values.mcmid.is_some())
+            .field("customer_ids", &inner.customer_ids.as_ref().map(Vec::len))
+            .field("supplemental_data_id", &inner.sdid.is_some())
+            .finish()
+    }
+}
+
+impl Visitor {
+    /// A visitor of `organization_id` (`@AdobeOrg` is added when missing, as the ID service
+    /// does) from the value of its `AMCV_<orgId>` cookie, if the browser sent one. The cookie
+    /// is the visitor's input: a value that does not decode gives no ids.
+    pub fn new(organization_id: &str, cookie: Option<&str>) -> Self {
+        let organization_id = if organization_id.contains('@') {
+            organization_id.to_owned()
+        } else {
+            format!("{organization_id}@AdobeOrg")
+        };
+        Self {
+            shared: Arc::new(Mutex::new(Inner {
+                organization_id,
+                values: cookie.map(VisitorValues::parse).unwrap_or_default(),
+                customer_ids: None,
+                sdid: None,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The state is plain data, consistent after every statement: a panic elsewhere while
+        // it was held leaves nothing half-written.
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The Experience Cloud id (`MCMID` of the cookie).
+    pub fn marketing_cloud_visitor_id(&self) -> Option<String> {
+        self.lock().values.mcmid.clone()
+    }
+
+    /// The supplemental data id for `consumer_id`, by the ID service's rules: the current id
+    /// for a consumer's first request, a new one when the same consumer asks again.
+    pub fn supplemental_data_id(&self, consumer_id: &str) -> String {
+        let mut inner = self.lock();
+        inner
+            .sdid
+            .get_or_insert_with(SdidState::default)
+            .id_for(consumer_id, sdid::new_sdid)
+    }
+
+    /// Sets the visitor's customer ids (the ID service's `setCustomerIDs`). They come first in
+    /// a request's `id.customerIds`, before the request's own, and go back to the page in the
+    /// visitor state.
+    pub fn set_customer_ids(&self, ids: Vec<CustomerId>) {
+        self.lock().customer_ids = Some(ids);
+    }
+
+    /// The state to hand to the page's Visitor API
+    /// (`Visitor.getInstance(orgId, {serverState})`).
+    pub fn state(&self) -> VisitorState {
+        let inner = self.lock();
+        let mut state = Map::new();
+        if let Some(ids) = &inner.customer_ids {
+            let by_code: Map<String, Value> = ids
+                .iter()
+                .map(|c| {
+                    let mut entry = Map::new();
+                    entry.insert("id".to_owned(), json!(c.id));
+                    if let Some(code) = auth_state_code(&c.authenticated_state) {
+                        entry.insert("authState".to_owned(), json!(code));
+                    }
+                    (c.integration_code.clone(), Value::Object(entry))
+                })
+                .collect();
+            state.insert("customerIDs".to_owned(), Value::Object(by_code));
+        }
+        if let Some(sdid) = &inner.sdid {
+            state.insert("sdid".to_owned(), json!(sdid));
+        }
+        VisitorState(json!({ inner.organization_id.clone(): state }))
+    }
+
+    /// Fills what the request leaves out from the visitor: its Experience Cloud id, customer
+    /// ids (first), Audience Manager values and supplemental data id.
+    pub(crate) fn customer_ids(&self) -> Vec<CustomerId> {
+        self.lock().customer_ids.clone().unwrap_or_default()
+    }
+
+    pub(crate) fn aam_location_hint(&self) -> Option<i32> {
+        self.lock().values.aam_location_hint_number()
+    }
+
+    pub(crate) fn aam_blob(&self) -> Option<String> {
+        self.lock().values.aam_blob.clone()
+    }
+
+    /// Whether `id` is the visitor's current supplemental data id (a request that carries it
+    /// keeps it).
+    pub(crate) fn is_current_supplemental_data_id(&self, id: &str) -> bool {
+        self.lock()
+            .sdid
+            .as_ref()
+            .and_then(SdidState::current)
+            .is_some_and(|current| current == id)
+    }
+}
+
+/// The ID service's numeric authentication states: 0 unknown, 1 authenticated, 2 logged out.
+fn auth_state_code(state: &AuthenticatedState) -> Option<u8> {
+    match state {
+        AuthenticatedState::Unknown => Some(0),
+        AuthenticatedState::Authenticated => Some(1),
+        AuthenticatedState::LoggedOut => Some(2),
+        AuthenticatedState::Other(_) => None,
+    }
+}
+
+/// The authentication state of an ID-service number, as the Node.js SDK maps it.
+pub(crate) fn auth_state_from_code(code: Option<&Value>) -> AuthenticatedState {
+    match code.and_then(Value::as_u64) {
+        Some(1) => AuthenticatedState::Authenticated,
+        Some(2) => AuthenticatedState::LoggedOut,
+        _ => AuthenticatedState::Unknown,
+    }
+}
+
+/// A visitor's state for the page's Visitor API, shaped as the Node.js SDK's
+/// `visitor.getState()`: `{"<orgId>": {"customerIDs": ..., "sdid": ...}}`.
+///
+/// Put it in the page as JSON (`{}` formats it) and pass it to
+/// `Visitor.getInstance(orgId, {serverState: ...})`, so Analytics on the page uses the same
+/// supplemental data id as the Target call.
+///
+/// ```
+/// let visitor = adobe_target::Visitor::new("ORG@AdobeOrg", None);
+/// let sdid = visitor.supplemental_data_id("target-global-mbox");
+/// let state = visitor.state();
+/// assert_eq!(state.supplemental_data_id(), Some(sdid.as_str()));
+/// let script = format!("Visitor.getInstance('ORG@AdobeOrg', {{serverState: {state}}});");
+/// assert!(script.contains("supplementalDataIDCurrent"));
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(transparent)]
+pub struct VisitorState(Value);
+
+impl VisitorState {
+    /// The state as JSON.
+    pub fn as_json(&self) -> &Value {
+        &self.0
+    }
+
+    /// The current supplemental data id, once one was handed out.
+    pub fn supplemental_data_id(&self) -> Option<&str> {
+        self.0
+            .as_object()?
+            .values()
+            .next()?
+            .pointer("/sdid/supplementalDataIDCurrent")?
+            .as_str()
+    }
+}
+
+impl std::fmt::Display for VisitorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Customer ids given as the ID service takes them (`{"crm": {"id": "1", "authState": 1}}` or
+/// `{"crm": "1"}`), converted as the Node.js SDK converts them; entries without an id are
+/// dropped.
+pub(crate) fn customer_ids_from_state_map(map: &Map<String, Value>) -> Vec<CustomerId> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    // JavaScript orders integer-like keys first, ascending.
+    entries.sort_by_key(|(key, _)| key.parse::<u32>().map_or(u64::MAX, u64::from));
+    entries
+        .into_iter()
+        .filter_map(|(code, value)| {
+            let (id, state) = match value {
+                Value::Object(entry) => (
+                    entry.get("id").and_then(Value::as_str)?,
+                    auth_state_from_code(entry.get("authState")),
+                ),
+                Value::String(id) => (id.as_str(), AuthenticatedState::Unknown),
+                _ => return None,
+            };
+            (!id.is_empty()).then(|| CustomerId {
+                id: id.to_owned(),
+                integration_code: code.clone(),
+                authenticated_state: state,
+            })
+        })
+        .collect()
+}
