@@ -13,9 +13,11 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::engine::artifact::Artifact;
+use super::engine::obfuscation;
 use crate::delivery::types::Geo;
 use crate::error::Result;
 use crate::events::{Event, EventBus};
+use crate::options::ArtifactFormat;
 use crate::remote::telemetry::{TelemetryStore, download_entry};
 
 /// What an artifact download brought.
@@ -56,7 +58,24 @@ pub(crate) struct Loaded {
 pub(crate) struct Source {
     pub(crate) location: String,
     pub(crate) payload: Option<Arc<Value>>,
+    /// A payload as a file's bytes, in `format`.
+    pub(crate) payload_bytes: Option<Arc<[u8]>>,
+    pub(crate) format: ArtifactFormat,
+    /// The key of a `rules.bin`.
+    pub(crate) organization_id: String,
     pub(crate) polling_interval: Duration,
+}
+
+impl Source {
+    /// The artifact in a downloaded or given file.
+    fn read(&self, bytes: &[u8]) -> Result<Artifact> {
+        match self.format {
+            ArtifactFormat::Json => Artifact::from_slice(bytes),
+            ArtifactFormat::Bin => {
+                Artifact::from_slice(&obfuscation::deobfuscate(bytes, &self.organization_id)?)
+            }
+        }
+    }
 }
 
 /// The first download's outcome.
@@ -98,6 +117,9 @@ impl Provider {
         };
         if let Some(payload) = provider.source.payload.clone() {
             let artifact = Artifact::from_value(&payload)?;
+            provider.install(artifact);
+        } else if let Some(bytes) = provider.source.payload_bytes.clone() {
+            let artifact = provider.source.read(&bytes)?;
             provider.install(artifact);
         }
         Ok(provider)
@@ -166,7 +188,7 @@ impl Provider {
             tracing::debug!("artifact not modified");
             return Ok(false);
         };
-        let artifact = Artifact::from_slice(&bytes)?;
+        let artifact = self.source.read(&bytes)?;
         self.telemetry.add(download_entry(
             uuid::Uuid::new_v4().to_string(),
             Utc::now().timestamp_millis(),

@@ -50,6 +50,9 @@ mod with_engine {
             let source = Source {
                 location: options.artifact_url()?,
                 payload: options.artifact_payload.clone(),
+                payload_bytes: options.artifact_bytes.clone(),
+                format: options.effective_artifact_format(),
+                organization_id: options.organization_id.clone(),
                 polling_interval: options.polling_interval,
             };
             let provider = Arc::new(Provider::new(

@@ -38,8 +38,68 @@ impl ClientOptions {
             .pop_if_empty()
             .extend([self.client.as_str(), environment.as_str(), "v1"])
             .extend(self.property_token.as_deref())
-            .push("rules.json");
+            .push(self.effective_artifact_format().file_name());
         Ok(url.into())
+    }
+
+    /// The artifact's format: the one set, else `bin` for an `artifact_location` ending in
+    /// `.bin` (any case), else `json`, as in the Node.js SDK.
+    pub(crate) fn effective_artifact_format(&self) -> ArtifactFormat {
+        self.artifact_format.unwrap_or_else(|| {
+            let binary = self.artifact_location.as_deref().is_some_and(|location| {
+                location.len() > 4 && location.to_ascii_lowercase().ends_with(".bin")
+            });
+            if binary {
+                ArtifactFormat::Bin
+            } else {
+                ArtifactFormat::Json
+            }
+        })
+    }
+}
+
+/// The format of the rules artifact: `rules.json`, or the obfuscated `rules.bin` (the JSON
+/// XOR-ed with the organization id and a key in its 40-byte header).
+///
+/// ```
+/// use adobe_target::ArtifactFormat;
+/// assert_eq!("bin".parse::<ArtifactFormat>()?, ArtifactFormat::Bin);
+/// assert_eq!(ArtifactFormat::Json.file_name(), "rules.json");
+/// assert!("xml".parse::<ArtifactFormat>().is_err());
+/// # Ok::<(), adobe_target::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ArtifactFormat {
+    /// `rules.json`.
+    #[default]
+    Json,
+    /// `rules.bin`, obfuscated.
+    Bin,
+}
+
+impl ArtifactFormat {
+    /// The artifact's file name on the CDN.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Json => "rules.json",
+            Self::Bin => "rules.bin",
+        }
+    }
+}
+
+impl std::str::FromStr for ArtifactFormat {
+    type Err = crate::error::Error;
+
+    /// `json` or `bin`, the values of the Node.js SDK's `artifactFormat`.
+    fn from_str(value: &str) -> Result<Self> {
+        match value {
+            "json" => Ok(Self::Json),
+            "bin" => Ok(Self::Bin),
+            other => Err(invalid(
+                "artifact_format",
+                format!("must be json or bin (not {other:?})"),
+            )),
+        }
     }
 }
 
@@ -77,5 +137,38 @@ pub(super) fn artifact_location_url(location: &str) -> Result<url::Url> {
             "artifact_location",
             "must be an http, https or file URL, or a file path",
         ))
+    }
+}
+
+#[cfg(all(test, feature = "on-device"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_names_the_file() {
+        let options = ClientOptions::new("acmeclient", "org@AdobeOrg").property_token("p-1");
+        let url = |o: &ClientOptions| o.artifact_url().unwrap_or_default();
+        assert_eq!(
+            url(&options),
+            "https://assets.adobetarget.com/acmeclient/production/v1/p-1/rules.json"
+        );
+        let bin = options.clone().artifact_format(ArtifactFormat::Bin);
+        assert_eq!(
+            url(&bin),
+            "https://assets.adobetarget.com/acmeclient/production/v1/p-1/rules.bin"
+        );
+        for (location, format) in [
+            ("https://cdn.example/rules.BIN", ArtifactFormat::Bin),
+            ("/etc/target/rules.bin", ArtifactFormat::Bin),
+            (".bin", ArtifactFormat::Json),
+            ("https://cdn.example/rules.json", ArtifactFormat::Json),
+        ] {
+            let located = options.clone().artifact_location(location);
+            assert_eq!(located.effective_artifact_format(), format, "{location}");
+        }
+        let forced = options
+            .artifact_location("https://cdn.example/rules.bin")
+            .artifact_format(ArtifactFormat::Json);
+        assert_eq!(forced.effective_artifact_format(), ArtifactFormat::Json);
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Clock, DEFAULT_MAX_RETRIES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, invalid};
+use super::{
+    ArtifactFormat, Clock, DEFAULT_MAX_RETRIES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, invalid,
+};
 use crate::delivery::types::{DecisioningMethod, DeliveryRequest};
 use crate::error::{Error, Result};
 use crate::events::{Event, Handler};
@@ -46,6 +48,8 @@ pub struct ClientOptions {
     pub(crate) maximum_wait_ready: Option<Duration>,
     pub(crate) artifact_location: Option<String>,
     pub(crate) artifact_payload: Option<Arc<Value>>,
+    pub(crate) artifact_bytes: Option<Arc<[u8]>>,
+    pub(crate) artifact_format: Option<ArtifactFormat>,
     pub(crate) environment_id: Option<i64>,
     pub(crate) environment: String,
     pub(crate) cdn_environment: String,
@@ -82,6 +86,11 @@ impl std::fmt::Debug for ClientOptions {
                 "artifact_payload",
                 &self.artifact_payload.as_ref().map(|_| "<artifact>"),
             )
+            .field(
+                "artifact_bytes",
+                &self.artifact_bytes.as_ref().map(|bytes| bytes.len()),
+            )
+            .field("artifact_format", &self.artifact_format)
             .field("environment_id", &self.environment_id)
             .field("environment", &self.environment)
             .field("cdn_environment", &self.cdn_environment)
@@ -121,6 +130,8 @@ impl ClientOptions {
             maximum_wait_ready: None,
             artifact_location: None,
             artifact_payload: None,
+            artifact_bytes: None,
+            artifact_format: None,
             environment_id: None,
             environment: "production".to_owned(),
             cdn_environment: "production".to_owned(),
@@ -213,6 +224,30 @@ impl ClientOptions {
     /// A rules artifact to start from, so no first download is needed.
     pub fn artifact_payload(mut self, artifact: Value) -> Self {
         self.artifact_payload = Some(Arc::new(artifact));
+        self
+    }
+
+    /// A rules artifact to start from, as the bytes of a file in the
+    /// [`artifact_format`](Self::artifact_format): a `rules.json`, or an obfuscated `rules.bin`.
+    ///
+    /// ```
+    /// use adobe_target::{ArtifactFormat, ClientOptions, DecisioningMethod};
+    /// # let bytes: Vec<u8> = Vec::new();
+    /// let options = ClientOptions::new("acmeclient", "65453EA95A70434F0A495D34@AdobeOrg")
+    ///     .decisioning_method(DecisioningMethod::OnDevice)
+    ///     .artifact_format(ArtifactFormat::Bin)
+    ///     .artifact_bytes(bytes);
+    /// ```
+    pub fn artifact_bytes(mut self, artifact: impl Into<Vec<u8>>) -> Self {
+        self.artifact_bytes = Some(Arc::from(artifact.into()));
+        self
+    }
+
+    /// Whether the artifact is downloaded and read as `rules.json` (default) or as the
+    /// obfuscated `rules.bin`. Without it, an `artifact_location` ending in `.bin` is read as
+    /// `bin`, as in the Node.js SDK.
+    pub fn artifact_format(mut self, format: ArtifactFormat) -> Self {
+        self.artifact_format = Some(format);
         self
     }
 

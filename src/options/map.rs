@@ -65,6 +65,11 @@ impl ClientOptions {
                 "artifact_location" | "artifactLocation" => {
                     options.artifact_location = nullable_string("artifact_location", value)?;
                 }
+                "artifact_format" | "artifactFormat" => {
+                    options.artifact_format = nullable_string("artifact_format", value)?
+                        .map(|format| format.parse())
+                        .transpose()?;
+                }
                 "artifact_payload" | "artifactPayload" => {
                     options.artifact_payload = match value {
                         Value::Null => None,

@@ -14,6 +14,7 @@ mod client;
 mod map;
 mod validate;
 
+pub use artifact_url::ArtifactFormat;
 pub use call::GetOffersOptions;
 pub use client::ClientOptions;
 #[cfg(feature = "on-device")]

@@ -62,6 +62,8 @@ impl ClientOptions {
             let artifact_options = [
                 ("artifact_location", self.artifact_location.is_some()),
                 ("artifact_payload", self.artifact_payload.is_some()),
+                ("artifact_bytes", self.artifact_bytes.is_some()),
+                ("artifact_format", self.artifact_format.is_some()),
             ];
             if let Some((option, _)) = artifact_options.into_iter().find(|(_, set)| *set) {
                 let reason = if cfg!(feature = "on-device") {

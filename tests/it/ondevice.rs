@@ -786,3 +786,103 @@ async fn decides_the_requests_node_accepts() {
     assert!(out.request.execute.is_none());
     assert_eq!(out.response.prefetch.map(|p| p.mboxes.len()), Some(1));
 }
+
+/// A `rules.bin` as Adobe's CDN would serve it: a 40-byte header (`TNT:1`, then a 32-byte key)
+/// and the artifact's JSON XOR-ed with the organization id followed by the key.
+fn obfuscated(artifact: &Value, org: &str, tag: &[u8; 8]) -> Vec<u8> {
+    let key = *b"Zk3v9QpLx0RtY7mW2sNbHc8dJf4gKa1e";
+    let mixing: Vec<u8> = org.bytes().chain(key).collect();
+    let mut file = tag.to_vec();
+    file.extend_from_slice(&key);
+    let json = artifact.to_string();
+    file.extend(json.bytes().zip(mixing.iter().cycle()).map(|(b, k)| b ^ k));
+    file
+}
+
+/// The obfuscated artifact: downloaded from the CDN as `.../v1/rules.bin` when the format is
+/// `bin` (set, from the map, or named by an `artifact_location` ending in `.bin`), given as
+/// bytes, and refused with a reason for a bad header or version.
+#[tokio::test]
+async fn decides_from_an_obfuscated_rules_bin() {
+    let (cdn, delivery) = (Stub::start().await, Stub::start().await);
+    let org = "org@AdobeOrg";
+    let file = obfuscated(&artifact("BIN"), org, b"TNT:1\0\0\0");
+    cdn.serve_bytes(&file, "\"b1\"");
+    let from_cdn = |o: ClientOptions| {
+        o.decisioning_method(DecisioningMethod::OnDevice)
+            .cdn_base_path(cdn.base())
+            .polling_interval(Duration::ZERO)
+            .telemetry_enabled(false)
+    };
+    let typed = from_cdn(delivery.options()).artifact_format(adobe_target::ArtifactFormat::Bin);
+    let mapped = ClientOptions::from_map(json!({
+        "client": "acmeclient", "organizationId": org, "artifactFormat": "bin",
+    }))
+    .expect("Node's keys");
+    let named = delivery
+        .options()
+        .decisioning_method(DecisioningMethod::OnDevice)
+        .artifact_location(format!("{}/acmeclient/production/v1/rules.BIN", cdn.base()))
+        .polling_interval(Duration::ZERO)
+        .telemetry_enabled(false);
+    for options in [
+        typed,
+        from_cdn(
+            mapped
+                .server_domain(delivery.domain())
+                .secure(false)
+                .http_client(Stub::direct_client()),
+        ),
+        named,
+    ] {
+        let client = TargetClient::create(options).await.expect("valid options");
+        ready(&client).await.expect("the rules.bin loads");
+        decides(&client, "BIN").await;
+    }
+    assert_eq!(cdn.downloads(), 3);
+
+    let given = TargetClient::create(
+        options(&cdn, &delivery, DecisioningMethod::OnDevice)
+            .artifact_format(adobe_target::ArtifactFormat::Bin)
+            .artifact_bytes(file.clone()),
+    )
+    .await
+    .expect("valid options");
+    decides(&given, "BIN").await;
+
+    // What is wrong is said: the version, a short file, the wrong organization's key.
+    for (bytes, org, reason) in [
+        (
+            obfuscated(&artifact("X"), "org@AdobeOrg", b"TNT:2\0\0\0"),
+            "org@AdobeOrg",
+            "obfuscation version 2",
+        ),
+        (b"TNT:1".to_vec(), "org@AdobeOrg", "40-byte header"),
+        (
+            file.clone(),
+            "other@AdobeOrg",
+            "Unable to read artifact JSON",
+        ),
+    ] {
+        let created = TargetClient::create(
+            ClientOptions::new("acmeclient", org)
+                .decisioning_method(DecisioningMethod::OnDevice)
+                .artifact_format(adobe_target::ArtifactFormat::Bin)
+                .artifact_bytes(bytes),
+        )
+        .await;
+        match created {
+            Err(Error::Artifact(message)) => assert!(message.contains(reason), "{message}"),
+            other => panic!(
+                "expected an artifact error with {reason:?}, got {:?}",
+                other.err()
+            ),
+        }
+    }
+    let refused = ClientOptions::from_map(
+        json!({"client": "c", "organizationId": org, "artifactFormat": "xml"}),
+    );
+    assert!(
+        matches!(refused, Err(Error::InvalidOptions { ref option, .. }) if option == "artifact_format")
+    );
+}

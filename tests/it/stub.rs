@@ -115,7 +115,7 @@ struct State {
 /// The CDN part's state.
 #[derive(Default)]
 struct Cdn {
-    artifact: Mutex<(String, String)>,
+    artifact: Mutex<(Vec<u8>, String)>,
     fail_first: AtomicUsize,
     hang: Mutex<bool>,
     downloads: AtomicUsize,
@@ -140,6 +140,13 @@ impl Stub {
         let app = axum::Router::new()
             .route(
                 "/rules.json",
+                axum::routing::get({
+                    let state = state.clone();
+                    move |headers: HeaderMap| artifact(state.clone(), headers)
+                }),
+            )
+            .route(
+                "/{client}/{environment}/v1/{file}",
                 axum::routing::get({
                     let state = state.clone();
                     move |headers: HeaderMap| artifact(state.clone(), headers)
@@ -230,7 +237,13 @@ impl Stub {
 
     /// Serves `artifact` (any text) under `etag` from now on.
     pub fn serve(&self, artifact: &str, etag: &str) {
-        *self.state.cdn.artifact.lock().expect("lock") = (artifact.to_owned(), etag.to_owned());
+        self.serve_bytes(artifact.as_bytes(), etag);
+    }
+
+    /// Serves `artifact` (any bytes: a `rules.bin`) under `etag` from now on, also as
+    /// `/{client}/{environment}/v1/{file}` (a CDN path: `rules.json`, `rules.bin`).
+    pub fn serve_bytes(&self, artifact: &[u8], etag: &str) {
+        *self.state.cdn.artifact.lock().expect("lock") = (artifact.to_vec(), etag.to_owned());
     }
 
     pub fn serve_json(&self, artifact: &Value, etag: &str) {

@@ -7,4 +7,5 @@ pub(crate) mod artifact;
 pub(crate) mod context;
 pub(crate) mod decide;
 pub(crate) mod geo;
+pub(crate) mod obfuscation;
 pub(crate) mod rules;
