@@ -15,7 +15,9 @@
 //!   when the SDK would look up: a request with an IP address (or `unknownIpAddress`) and no
 //!   other geo field, against an artifact that targets by geo.
 //!
-//! Prints `{"response": ..., "notifications": [...], "meta": ...}`.
+//! Prints `{"response": ..., "notifications": [...], "meta": ..., "request": ..., "visitorState": ...}`:
+//! the answer, the notification requests it would send, how it was decided, the request as
+//! prepared and the Experience Cloud visitor's state.
 
 use std::sync::{Arc, Mutex};
 
@@ -126,7 +128,13 @@ async fn run(args: Args) -> Result<Value, String> {
     let out = client.get_offers(call).await.map_err(|e| e.to_string())?;
     client.shutdown().await;
     let notifications = sent.lock().map(|n| n.clone()).unwrap_or_default();
-    Ok(json!({"response": out.response, "notifications": notifications, "meta": out.meta}))
+    Ok(json!({
+        "response": out.response,
+        "notifications": notifications,
+        "meta": out.meta,
+        "request": out.request,
+        "visitorState": out.visitor_state,
+    }))
 }
 
 #[tokio::main(flavor = "current_thread")]

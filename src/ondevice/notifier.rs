@@ -136,7 +136,9 @@ async fn run(
                         in_flight.push(Box::pin(deliver(job, pipeline.clone(), pending.clone())));
                     }
                     (Some(request), Some(handler)) => {
-                        handler(request);
+                        // What would be sent: prepared as `deliver` prepares it.
+                        let options = call_options(session_id, cluster, visitor);
+                        handler(pipeline.prepare(&options, request).request);
                         pending.done();
                     }
                     (None, _) => pending.done(),
@@ -160,6 +162,19 @@ fn prepare(mut request: DeliveryRequest, pipeline: &Pipeline) -> Option<Delivery
     has_content.then_some(request)
 }
 
+/// The options of a notification call for the visitor of a decision.
+fn call_options(
+    session_id: String,
+    cluster: Option<EdgeCluster>,
+    visitor: Visitor,
+) -> GetOffersOptions {
+    let mut options = GetOffersOptions::default()
+        .session_id(session_id)
+        .visitor(visitor);
+    options.target_location_hint = cluster;
+    options
+}
+
 async fn deliver(job: Job, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
     let Job {
         request,
@@ -167,10 +182,7 @@ async fn deliver(job: Job, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
         cluster,
         visitor,
     } = job;
-    let mut options = GetOffersOptions::default()
-        .session_id(session_id)
-        .visitor(visitor);
-    options.target_location_hint = cluster;
+    let options = call_options(session_id, cluster, visitor);
     let sent = pipeline
         .execute(
             "send_notifications",

@@ -26,7 +26,8 @@ pub struct GetOffersOptions {
     pub(crate) target_cookie: Option<String>,
     pub(crate) target_location_hint: Option<EdgeCluster>,
     pub(crate) session_id: Option<String>,
-    pub(crate) customer_ids: Option<Vec<CustomerId>>,
+    /// In the ID service's form (what the visitor state keeps).
+    pub(crate) customer_ids: Option<serde_json::Map<String, serde_json::Value>>,
     pub(crate) consumer_id: Option<String>,
     pub(crate) visitor_cookie: Option<String>,
     pub(crate) visitor: Option<Visitor>,
@@ -100,7 +101,7 @@ impl GetOffersOptions {
     /// let options = GetOffersOptions::default().customer_ids(vec![signed_in]);
     /// ```
     pub fn customer_ids(mut self, ids: Vec<CustomerId>) -> Self {
-        self.customer_ids = Some(ids);
+        self.customer_ids = Some(crate::visitor::customer_id_map(&ids));
         self
     }
 

@@ -337,7 +337,8 @@ impl ClientOptions {
     }
 
     /// Hands the notification requests of on-device decisions to `handler` instead of sending
-    /// them to Target (to batch them yourself, or to inspect them offline).
+    /// them to Target (to batch them yourself, or to inspect them offline), prepared as they
+    /// would be sent: request id, visitor ids, supplemental data id and the rest filled in.
     pub fn notification_handler(
         mut self,
         handler: impl Fn(DeliveryRequest) + Send + Sync + 'static,

@@ -9,10 +9,10 @@ use serde_json::{Map, Value};
 use super::call::call_timeout_invalid;
 use super::validate::check_artifact_payload;
 use super::{ClientOptions, GetOffersOptions, MAX_RETRIES_LIMIT, invalid};
-use crate::delivery::types::DecisioningMethod;
+use crate::delivery::types::{CustomerId, DecisioningMethod};
 use crate::edge::EdgeCluster;
 use crate::error::{Error, Result};
-use crate::visitor::customer_ids_from_state_map;
+use crate::visitor::customer_id_map;
 
 impl ClientOptions {
     /// Options from a map with the Python SDK's keys (`client`, `organization_id`, `timeout` in
@@ -188,11 +188,12 @@ impl GetOffersOptions {
                     options.customer_ids = match value {
                         Value::Null => None,
                         // The Node.js SDK's form, the ID service's: `{"crm": {"id": ..., "authState": 1}}`.
-                        Value::Object(by_code) => Some(customer_ids_from_state_map(&by_code)),
-                        list => Some(
-                            serde_json::from_value(list)
-                                .map_err(|e| Error::InvalidRequest(format!("customer_ids: {e}")))?,
-                        ),
+                        Value::Object(by_code) => Some(by_code),
+                        list => {
+                            let ids: Vec<CustomerId> = serde_json::from_value(list)
+                                .map_err(|e| Error::InvalidRequest(format!("customer_ids: {e}")))?;
+                            Some(customer_id_map(&ids))
+                        }
                     };
                 }
                 "visitor_cookie" | "visitorCookie" => {

@@ -70,7 +70,7 @@ pub(crate) fn prepare(
         .clone()
         .unwrap_or_else(|| Visitor::new(&config.organization_id, call.visitor_cookie.as_deref()));
     if let Some(ids) = &call.customer_ids {
-        visitor.set_customer_ids(ids.clone());
+        visitor.set_customer_id_map(ids.clone());
     }
     body.id = visitor_id(body.id.take(), device_id, &visitor);
     if body.context.time_offset_in_minutes.is_none() {

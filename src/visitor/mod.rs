@@ -63,7 +63,8 @@ struct Inner {
     /// `<id>@AdobeOrg`.
     organization_id: String,
     values: VisitorValues,
-    customer_ids: Option<Vec<CustomerId>>,
+    /// In the ID service's form: `{"<integrationCode>": {"id": ..., "authState": 0|1|2}}`.
+    customer_ids: Option<Map<String, Value>>,
     /// `None` until a supplemental data id is asked for (the state then has `sdid`).
     sdid: Option<SdidState>,
 }
@@ -74,7 +75,7 @@ impl std::fmt::Debug for Visitor {
         let inner = self.lock();
         f.debug_struct("Visitor")
             .field("marketing_cloud_visitor_id", &inner.values.mcmid.is_some())
-            .field("customer_ids", &inner.customer_ids.as_ref().map(Vec::len))
+            .field("customer_ids", &inner.customer_ids.as_ref().map(Map::len))
             .field("supplemental_data_id", &inner.sdid.is_some())
             .finish()
     }
@@ -125,6 +126,11 @@ impl Visitor {
     /// a request's `id.customerIds`, before the request's own, and go back to the page in the
     /// visitor state.
     pub fn set_customer_ids(&self, ids: Vec<CustomerId>) {
+        self.set_customer_id_map(customer_id_map(&ids));
+    }
+
+    /// Sets the customer ids in the ID service's form, kept as given for the visitor state.
+    pub(crate) fn set_customer_id_map(&self, ids: Map<String, Value>) {
         self.lock().customer_ids = Some(ids);
     }
 
@@ -134,18 +140,7 @@ impl Visitor {
         let inner = self.lock();
         let mut state = Map::new();
         if let Some(ids) = &inner.customer_ids {
-            let by_code: Map<String, Value> = ids
-                .iter()
-                .map(|c| {
-                    let mut entry = Map::new();
-                    entry.insert("id".to_owned(), json!(c.id));
-                    if let Some(code) = auth_state_code(&c.authenticated_state) {
-                        entry.insert("authState".to_owned(), json!(code));
-                    }
-                    (c.integration_code.clone(), Value::Object(entry))
-                })
-                .collect();
-            state.insert("customerIDs".to_owned(), Value::Object(by_code));
+            state.insert("customerIDs".to_owned(), Value::Object(ids.clone()));
         }
         if let Some(sdid) = &inner.sdid {
             state.insert("sdid".to_owned(), json!(sdid));
@@ -156,7 +151,11 @@ impl Visitor {
     /// Fills what the request leaves out from the visitor: its Experience Cloud id, customer
     /// ids (first), Audience Manager values and supplemental data id.
     pub(crate) fn customer_ids(&self) -> Vec<CustomerId> {
-        self.lock().customer_ids.clone().unwrap_or_default()
+        self.lock()
+            .customer_ids
+            .as_ref()
+            .map(customer_ids_from_state_map)
+            .unwrap_or_default()
     }
 
     pub(crate) fn aam_location_hint(&self) -> Option<i32> {
@@ -237,6 +236,20 @@ impl std::fmt::Display for VisitorState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0)
     }
+}
+
+/// Typed customer ids in the ID service's form (a later id of the same integration code wins).
+pub(crate) fn customer_id_map(ids: &[CustomerId]) -> Map<String, Value> {
+    ids.iter()
+        .map(|c| {
+            let mut entry = Map::new();
+            entry.insert("id".to_owned(), json!(c.id));
+            if let Some(code) = auth_state_code(&c.authenticated_state) {
+                entry.insert("authState".to_owned(), json!(code));
+            }
+            (c.integration_code.clone(), Value::Object(entry))
+        })
+        .collect()
 }
 
 /// Customer ids given as the ID service takes them (`{"crm": {"id": "1", "authState": 1}}` or

@@ -75,7 +75,7 @@ async fn the_visitor_cookie_and_customer_ids_fill_the_request_as_in_node() {
     assert_eq!(
         out.visitor_state.as_json(),
         &json!({ORG: {
-            "customerIDs": {"crm": {"id": "c-1", "authState": 1}, "loyalty": {"id": "l-7", "authState": 0}},
+            "customerIDs": {"crm": {"id": "c-1", "authState": 1}, "loyalty": "l-7"},
             "sdid": {
                 "supplementalDataIDCurrent": sdid,
                 "supplementalDataIDCurrentConsumed": {"payload:target-global-mbox": true},
