@@ -1,6 +1,7 @@
 //! A web app that uses Target the way a Rust service does, like the Python SDK's sample Flask
-//! app: it reads the visitor's `mbox` and `mboxEdgeCluster` cookies, asks Target, and sets the
-//! cookies back with the right max-age.
+//! app: [`adobe_target::web::WebRequests`] reads the visitor's `mbox`, `mboxEdgeCluster` and
+//! `AMCV_<orgId>` cookies, user agent, Client Hints and page URL from each request, and writes
+//! the cookies back with the right max-age.
 //!
 //! ```text
 //! cargo run --example server            # http://127.0.0.1:8080, on-device from the demo artifact
@@ -24,15 +25,16 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use adobe_target::delivery::types::{
-    Address, ChannelType, Context, DeliveryRequest, ExecuteRequest, MboxRequest, MetricType,
-    Notification, NotificationMbox, PrefetchRequest, RequestDetails, ViewRequest,
+    DeliveryRequest, ExecuteRequest, MboxRequest, MetricType, Notification, NotificationMbox,
+    PrefetchRequest, RequestDetails, ViewRequest,
 };
+use adobe_target::web::WebRequests;
 use adobe_target::{
-    ClientOptions, DecisioningMethod, GetOffersOptions, LOCATION_HINT_COOKIE_NAME,
-    TARGET_COOKIE_NAME, TargetClient, TargetResponse,
+    ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient, TargetResponse,
 };
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -44,15 +46,41 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The Target client, and how browser requests are read and answered.
+#[derive(Clone)]
+struct App {
+    client: TargetClient,
+    web: WebRequests,
+}
+
+impl App {
+    /// Per-call options from the browser request: cookies, user agent, hints and page URL.
+    fn call(&self, parts: &Parts, request: DeliveryRequest) -> GetOffersOptions {
+        self.web.get_offers_options(parts, request)
+    }
+
+    /// The JSON answer with the Target cookies set.
+    fn answer(&self, out: &TargetResponse, body: Value) -> Response {
+        let mut response = Json(body).into_response();
+        for value in self.web.set_cookie_headers(out) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        response
+    }
+}
+
+fn organization() -> String {
+    env("TARGET_ORGANIZATION_ID")
+        .unwrap_or_else(|| "DEMO0000000000000000000000@AdobeOrg".to_owned())
+}
+
 async fn client() -> Result<TargetClient, Box<dyn std::error::Error>> {
     let method: DecisioningMethod = env("TARGET_DECISIONING_METHOD")
         .as_deref()
         .unwrap_or("on-device")
         .parse()?;
     let client = env("TARGET_CLIENT").unwrap_or_else(|| "demo".to_owned());
-    let organization = env("TARGET_ORGANIZATION_ID")
-        .unwrap_or_else(|| "DEMO0000000000000000000000@AdobeOrg".to_owned());
-    let mut options = ClientOptions::new(client, organization)
+    let mut options = ClientOptions::new(client, organization())
         .decisioning_method(method)
         .timeout(Duration::from_secs(2));
     if method != DecisioningMethod::ServerSide {
@@ -73,56 +101,6 @@ async fn client() -> Result<TargetClient, Box<dyn std::error::Error>> {
     let client = TargetClient::create(options).await?;
     client.ready().await?;
     Ok(client)
-}
-
-/// The visitor's cookies, as the browser sent them.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-}
-
-/// Per-call options from the browser request: the cookies.
-fn call(headers: &HeaderMap, request: DeliveryRequest) -> GetOffersOptions {
-    let mut options = GetOffersOptions::new(request);
-    if let Some(value) = cookie(headers, TARGET_COOKIE_NAME) {
-        options = options.target_cookie(value);
-    }
-    if let Some(value) = cookie(headers, LOCATION_HINT_COOKIE_NAME) {
-        options = options.target_location_hint(value);
-    }
-    options
-}
-
-/// The page context of the browser request.
-fn context(headers: &HeaderMap, path: &str) -> Context {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let mut context = Context::builder()
-        .channel(ChannelType::Web)
-        .address(Address {
-            url: Some(format!("http://{host}{path}")),
-            ..Address::default()
-        });
-    if let Some(agent) = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-    {
-        context = context.user_agent(agent.to_owned());
-    }
-    context.try_into().unwrap_or_else(|_| minimal_context())
-}
-
-fn minimal_context() -> Context {
-    serde_json::from_value(json!({"channel": "web"}))
-        .unwrap_or_else(|_| unreachable!("a valid context"))
 }
 
 fn names(query: &HashMap<String, String>) -> Vec<String> {
@@ -152,28 +130,9 @@ fn mboxes(names: &[String]) -> Vec<MboxRequest> {
         .collect()
 }
 
-fn request(context: Context) -> DeliveryRequest {
-    DeliveryRequest { context, ..empty() }
-}
-
-fn empty() -> DeliveryRequest {
-    serde_json::from_value(json!({"context": {"channel": "web"}}))
-        .unwrap_or_else(|_| unreachable!("a valid request"))
-}
-
-/// The JSON answer with the Target cookies set.
-fn answer(out: &TargetResponse, body: Value) -> Response {
-    let mut response = Json(body).into_response();
-    let cookies = [
-        out.target_cookie.as_ref(),
-        out.target_location_hint_cookie.as_ref(),
-    ];
-    for cookie in cookies.into_iter().flatten() {
-        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    response
+/// A web request with nothing to decide yet; the browser request fills its context.
+fn request() -> DeliveryRequest {
+    DeliveryRequest::default()
 }
 
 /// The error as an HTTP answer: the browser's request was wrong (400), the engine is still
@@ -194,21 +153,21 @@ fn envelope(out: &TargetResponse) -> Value {
     json!({"response": out.response, "meta": out.meta, "status": out.status})
 }
 
-async fn page_load(State(client): State<TargetClient>, headers: HeaderMap) -> Response {
-    let mut request = request(context(&headers, "/"));
+async fn page_load(State(app): State<App>, parts: Parts) -> Response {
+    let mut request = request();
     request.execute = Some(ExecuteRequest {
         page_load: Some(RequestDetails::default()),
         ..ExecuteRequest::default()
     });
-    match client.get_offers(call(&headers, request)).await {
-        Ok(out) => answer(&out, envelope(&out)),
+    match app.client.get_offers(app.call(&parts, request)).await {
+        Ok(out) => app.answer(&out, envelope(&out)),
         Err(error) => failure(error),
     }
 }
 
 async fn execute(
-    State(client): State<TargetClient>,
-    headers: HeaderMap,
+    State(app): State<App>,
+    parts: Parts,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let names = names(&query);
@@ -218,30 +177,30 @@ async fn execute(
         let error = "mboxes is required: name them with ?mbox=a,b";
         return (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
     }
-    let mut request = request(context(&headers, "/mboxes"));
+    let mut request = request();
     request.execute = Some(ExecuteRequest {
         mboxes: mboxes(&names),
         ..ExecuteRequest::default()
     });
-    match client.get_offers(call(&headers, request)).await {
-        Ok(out) => answer(&out, envelope(&out)),
+    match app.client.get_offers(app.call(&parts, request)).await {
+        Ok(out) => app.answer(&out, envelope(&out)),
         Err(error) => failure(error),
     }
 }
 
 async fn prefetch(
-    State(client): State<TargetClient>,
-    headers: HeaderMap,
+    State(app): State<App>,
+    parts: Parts,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut request = request(context(&headers, "/prefetch"));
+    let mut request = request();
     request.prefetch = Some(PrefetchRequest {
         mboxes: mboxes(&names(&query)),
         views: vec![ViewRequest::default()],
         ..PrefetchRequest::default()
     });
-    match client.get_offers(call(&headers, request)).await {
-        Ok(out) => answer(&out, envelope(&out)),
+    match app.client.get_offers(app.call(&parts, request)).await {
+        Ok(out) => app.answer(&out, envelope(&out)),
         Err(error) => failure(error),
     }
 }
@@ -253,8 +212,8 @@ struct Displayed {
 }
 
 async fn notifications(
-    State(client): State<TargetClient>,
-    headers: HeaderMap,
+    State(app): State<App>,
+    parts: Parts,
     Json(displayed): Json<Displayed>,
 ) -> Response {
     let now = chrono::Utc::now().timestamp_millis();
@@ -278,31 +237,30 @@ async fn notifications(
     };
     let request = DeliveryRequest {
         notifications: vec![notification],
-        ..request(context(&headers, "/notifications"))
+        ..request()
     };
-    match client.send_notifications(call(&headers, request)).await {
-        Ok(out) => answer(&out, json!({"sent": true, "status": out.status})),
+    match app
+        .client
+        .send_notifications(app.call(&parts, request))
+        .await
+    {
+        Ok(out) => app.answer(&out, json!({"sent": true, "status": out.status})),
         Err(error) => failure(error),
     }
 }
 
 async fn attributes(
-    State(client): State<TargetClient>,
-    headers: HeaderMap,
+    State(app): State<App>,
+    parts: Parts,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let wanted = names(&query);
     let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    match client
-        .get_attributes(
-            &wanted,
-            call(&headers, request(context(&headers, "/attributes"))),
-        )
-        .await
-    {
+    let call = app.call(&parts, request());
+    match app.client.get_attributes(&wanted, call).await {
         Ok(attributes) => {
             let body = json!({"attributes": attributes.all(), "meta": attributes.response().meta});
-            answer(attributes.response(), body)
+            app.answer(attributes.response(), body)
         }
         Err(error) => failure(error),
     }
@@ -312,13 +270,22 @@ async fn attributes(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = client().await?;
+    // This demo serves plain HTTP on 127.0.0.1, so its cookies cannot be `Secure`; behind TLS,
+    // keep the default. Name your proxy's header with `trusted_ip_header` to send the
+    // visitor's address (none is trusted here).
+    let web = WebRequests::new(&organization())
+        .plain_http(true)
+        .secure(false);
     let app = Router::new()
         .route("/", get(page_load))
         .route("/mboxes", get(execute))
         .route("/prefetch", get(prefetch))
         .route("/notifications", post(notifications))
         .route("/attributes", get(attributes))
-        .with_state(client.clone());
+        .with_state(App {
+            client: client.clone(),
+            web,
+        });
     let host = env("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
     let port = env("PORT").unwrap_or_else(|| "8080".to_owned());
     let listener = tokio::net::TcpListener::bind(format!("{host}:{port}")).await?;

@@ -16,7 +16,7 @@
 // The layers, bottom up: `error`; the generated border `delivery`; `events`, `edge` and the
 // Experience Cloud `visitor`; `options` (what the caller asked for); the remote request path `remote`; the on-device runtime
 // `ondevice` around its pure `engine`; the facade (`client`, `attributes`, `concurrency`,
-// `blocking`). Imports point down only (`tests/it/architecture.rs` checks it).
+// `blocking`, and `web`, the helpers for web frameworks). Imports point down only (`tests/it/architecture.rs` checks it).
 mod attributes;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
@@ -34,6 +34,7 @@ mod ondevice;
 mod options;
 mod remote;
 mod visitor;
+pub mod web;
 
 pub use attributes::Attributes;
 pub use client::TargetClient;

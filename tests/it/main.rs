@@ -32,3 +32,4 @@ mod server_e2e;
 mod stub;
 mod support;
 mod visitor_identity;
+mod web_helpers;
