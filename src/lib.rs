@@ -44,8 +44,9 @@ pub use edge::EdgeCluster;
 pub use error::{Error, Result};
 pub use events::Event;
 pub use options::{
-    ArtifactFormat, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT,
-    GetOffersOptions,
+    ArtifactFormat, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_NOTIFICATION_CONCURRENCY,
+    DEFAULT_NOTIFICATION_QUEUE_BYTES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, GetOffersOptions,
+    NotificationOverflow,
 };
 pub use remote::cookies::{LOCATION_HINT_COOKIE_NAME, TARGET_COOKIE_NAME, TargetCookie};
 pub use remote::response::{ResponseMeta, ServerState, TargetResponse};

@@ -15,7 +15,7 @@ use crate::ondevice::engine::decide::{DecideInput, decide};
 use crate::ondevice::engine::geo;
 use crate::ondevice::notifier::{Job, Notifier};
 use crate::ondevice::provider::{Cdn, Loaded};
-use crate::options::GetOffersOptions;
+use crate::options::{GetOffersOptions, NotificationOverflow};
 use crate::remote::CallFuture;
 use crate::remote::pipeline::{Pipeline, Timing};
 use crate::remote::prepare::Prepared;
@@ -37,33 +37,49 @@ pub(crate) fn get_offers<'a>(
         prepared.request.context.geo.as_ref(),
         loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
     );
-    let Some(ip) = lookup else {
-        // Nothing to wait for: decided on the first poll, so a future dropped unpolled queues no
-        // notification, and without the state of an `async` block (8 KB).
-        return Box::pin(futures::future::lazy(move |_| {
-            Ok(decide_now(
-                pipeline, notifier, &loaded, prepared, kept, started,
-            ))
-        }));
+    // A full notification queue makes the call wait for room first, if the policy says so.
+    let wait = match pipeline.options.notification_overflow {
+        NotificationOverflow::Wait(max) if !notifier.has_room() => Some(max),
+        _ => None,
     };
-    Box::pin(async move {
-        let geo = match cdn.lookup_geo(ip.as_deref()).await {
-            Ok(found) => {
-                let merged = geo::merge(kept, found);
-                pipeline.events.emit(Event::GeoLocationUpdated {
-                    geo: merged.clone(),
-                });
-                merged
+    let (None, None) = (&lookup, wait) else {
+        return Box::pin(async move {
+            if let Some(max) = wait {
+                notifier.wait_for_room(max).await;
             }
-            Err(error) => {
-                tracing::warn!(%error, "geo lookup failed; deciding without geo");
-                kept
-            }
-        };
+            let geo = match lookup {
+                Some(ip) => located(pipeline, cdn, ip.as_deref(), kept).await,
+                None => kept,
+            };
+            Ok(decide_now(
+                pipeline, notifier, &loaded, prepared, geo, started,
+            ))
+        });
+    };
+    // Nothing to wait for: decided on the first poll, so a future dropped unpolled queues no
+    // notification, and without the state of an `async` block (8 KB).
+    Box::pin(futures::future::lazy(move |_| {
         Ok(decide_now(
-            pipeline, notifier, &loaded, prepared, geo, started,
+            pipeline, notifier, &loaded, prepared, kept, started,
         ))
-    })
+    }))
+}
+
+/// The visitor's geo after a lookup of `ip` (kept as it was if the lookup fails).
+async fn located(pipeline: &Pipeline, cdn: &dyn Cdn, ip: Option<&str>, kept: Geo) -> Geo {
+    match cdn.lookup_geo(ip).await {
+        Ok(found) => {
+            let merged = geo::merge(kept, found);
+            pipeline.events.emit(Event::GeoLocationUpdated {
+                geo: merged.clone(),
+            });
+            merged
+        }
+        Err(error) => {
+            tracing::warn!(%error, "geo lookup failed; deciding without geo");
+            kept
+        }
+    }
 }
 
 /// Decides with the visitor's `geo`, records telemetry, queues the notifications, shapes the answer.

@@ -20,10 +20,9 @@ use crate::remote::pipeline::Pipeline;
 use crate::remote::response::ResponseMeta;
 use crate::visitor::Visitor;
 
-/// Jobs waiting beyond this are refused (and reported), so memory stays bounded.
-const QUEUE: usize = 10_000;
-/// Notification requests in flight at once.
-const CONCURRENCY: usize = 16;
+/// What a queued job costs besides its strings (the request's structs, the visitor, the
+/// channel's node), for the queue's memory bound.
+const JOB_OVERHEAD: usize = 1024;
 
 /// One notification request and the visitor's session, edge cluster and Experience Cloud
 /// visitor (so the request keeps the decision's supplemental data id).
@@ -34,14 +33,47 @@ pub(crate) struct Job {
     pub(crate) visitor: Visitor,
 }
 
+impl Job {
+    /// An estimate of the memory the job holds until it is sent: its strings and a fixed
+    /// overhead.
+    fn size(&self) -> usize {
+        let strings: usize = self
+            .request
+            .notifications
+            .iter()
+            .map(|n| {
+                n.id.len()
+                    + n.tokens.iter().map(String::len).sum::<usize>()
+                    + n.mbox
+                        .as_ref()
+                        .and_then(|m| m.name.as_ref())
+                        .map_or(0, String::len)
+            })
+            .sum();
+        let context = &self.request.context;
+        let context = context.user_agent.as_ref().map_or(0, String::len)
+            + context
+                .address
+                .as_ref()
+                .and_then(|a| a.url.as_ref())
+                .map_or(0, String::len);
+        JOB_OVERHEAD + strings + context + self.session_id.len()
+    }
+}
+
 #[derive(Default)]
 struct Pending {
     count: AtomicUsize,
     idle: Notify,
+    /// Estimated bytes of the jobs queued or in flight.
+    bytes: AtomicUsize,
+    room: Notify,
 }
 
 impl Pending {
-    fn done(&self) {
+    fn done(&self, size: usize) {
+        self.bytes.fetch_sub(size, Ordering::AcqRel);
+        self.room.notify_waiters();
         if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.idle.notify_waiters();
         }
@@ -49,7 +81,7 @@ impl Pending {
 }
 
 pub(crate) struct Notifier {
-    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    sender: Mutex<Option<mpsc::UnboundedSender<(Job, usize)>>>,
     pending: Arc<Pending>,
     worker: Mutex<Option<JoinHandle<()>>>,
     pipeline: Arc<Pipeline>,
@@ -57,7 +89,7 @@ pub(crate) struct Notifier {
 
 impl Notifier {
     pub(crate) fn start(pipeline: Arc<Pipeline>) -> Self {
-        let (sender, receiver) = mpsc::channel(QUEUE);
+        let (sender, receiver) = mpsc::unbounded_channel();
         let pending = Arc::new(Pending::default());
         let handler = pipeline.options.notification_handler.clone();
         let worker = tokio::spawn(run(receiver, pipeline.clone(), pending.clone(), handler));
@@ -69,25 +101,51 @@ impl Notifier {
         }
     }
 
-    /// Queues a notification request; when it cannot be queued, says so through the event.
+    /// Queues a notification request; when it cannot be queued (no room in the memory bound,
+    /// or shut down), says so through the event.
     pub(crate) fn enqueue(&self, job: Job) {
         let sender = self.sender.lock().ok().and_then(|s| s.clone());
+        let size = job.size();
         self.pending.count.fetch_add(1, Ordering::AcqRel);
+        let queued = self.pending.bytes.fetch_add(size, Ordering::AcqRel);
+        let limit = self.pipeline.options.notification_queue_bytes;
         let refused = match sender {
-            Some(sender) => sender.try_send(job).err().map(|e| match e {
-                mpsc::error::TrySendError::Full(job) => (job, "the notification queue is full"),
-                mpsc::error::TrySendError::Closed(job) => (job, "the client was shut down"),
-            }),
+            _ if queued.saturating_add(size) > limit && queued > 0 => {
+                Some((job, "the notification queue is full"))
+            }
+            Some(sender) => sender
+                .send((job, size))
+                .err()
+                .map(|e| (e.0.0, "the client was shut down")),
             None => Some((job, "the client was shut down")),
         };
         if let Some((job, reason)) = refused {
-            self.pending.done();
+            self.pending.done(size);
             tracing::warn!(reason, "notification not sent");
             self.pipeline.events.emit(Event::SendNotificationError {
                 request: Box::new(job.request),
                 error: reason.to_owned(),
             });
         }
+    }
+
+    /// Whether the queue is below its memory bound.
+    pub(crate) fn has_room(&self) -> bool {
+        self.pending.bytes.load(Ordering::Acquire) < self.pipeline.options.notification_queue_bytes
+    }
+
+    /// Waits up to `max` for the queue to drop below its memory bound.
+    pub(crate) async fn wait_for_room(&self, max: std::time::Duration) {
+        let room = async {
+            loop {
+                let freed = self.pending.room.notified();
+                if self.has_room() {
+                    return;
+                }
+                freed.await;
+            }
+        };
+        let _ = tokio::time::timeout(max, room).await;
     }
 
     /// Waits until every queued notification was sent or reported.
@@ -121,27 +179,28 @@ impl Drop for Notifier {
 }
 
 async fn run(
-    mut receiver: mpsc::Receiver<Job>,
+    mut receiver: mpsc::UnboundedReceiver<(Job, usize)>,
     pipeline: Arc<Pipeline>,
     pending: Arc<Pending>,
     handler: Option<NotificationHandler>,
 ) {
+    let concurrency = pipeline.options.notification_concurrency.get();
     let mut in_flight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
     loop {
         tokio::select! {
-            job = receiver.recv(), if in_flight.len() < CONCURRENCY => match job {
-                Some(Job { request, session_id, cluster, visitor }) => match (prepare(request, &pipeline), &handler) {
+            job = receiver.recv(), if in_flight.len() < concurrency => match job {
+                Some((Job { request, session_id, cluster, visitor }, size)) => match (prepare(request, &pipeline), &handler) {
                     (Some(request), None) => {
                         let job = Job { request, session_id, cluster, visitor };
-                        in_flight.push(Box::pin(deliver(job, pipeline.clone(), pending.clone())));
+                        in_flight.push(Box::pin(deliver(job, size, pipeline.clone(), pending.clone())));
                     }
                     (Some(request), Some(handler)) => {
                         // What would be sent: prepared as `deliver` prepares it.
-                        let options = call_options(session_id, cluster, visitor);
+                        let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
                         handler(pipeline.prepare(&options, request).request);
-                        pending.done();
+                        pending.done(size);
                     }
-                    (None, _) => pending.done(),
+                    (None, _) => pending.done(size),
                 },
                 None => break,
             },
@@ -162,27 +221,34 @@ fn prepare(mut request: DeliveryRequest, pipeline: &Pipeline) -> Option<Delivery
     has_content.then_some(request)
 }
 
-/// The options of a notification call for the visitor of a decision.
+/// How long a notification request may take at least: no visitor waits for it, and one that
+/// times out is lost to Target's reports, so a slow moment of the Edge must not cost it.
+const NOTIFICATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The options of a notification call for the visitor of a decision: its session, cluster and
+/// Experience Cloud visitor, and the longer of the client's timeout and [`NOTIFICATION_TIMEOUT`].
 fn call_options(
     session_id: String,
     cluster: Option<EdgeCluster>,
     visitor: Visitor,
+    timeout: std::time::Duration,
 ) -> GetOffersOptions {
     let mut options = GetOffersOptions::default()
         .session_id(session_id)
-        .visitor(visitor);
+        .visitor(visitor)
+        .timeout(timeout.max(NOTIFICATION_TIMEOUT));
     options.target_location_hint = cluster;
     options
 }
 
-async fn deliver(job: Job, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
+async fn deliver(job: Job, size: usize, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
     let Job {
         request,
         session_id,
         cluster,
         visitor,
     } = job;
-    let options = call_options(session_id, cluster, visitor);
+    let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
     let sent = pipeline
         .execute(
             "send_notifications",
@@ -198,5 +264,5 @@ async fn deliver(job: Job, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
             error: error.to_string(),
         });
     }
-    pending.done();
+    pending.done(size);
 }

@@ -93,12 +93,13 @@ impl GetOffersOptions {
     /// use adobe_target::GetOffersOptions;
     /// use adobe_target::delivery::types::{AuthenticatedState, CustomerId};
     ///
-    /// let signed_in = CustomerId {
-    ///     id: "c-1024".into(),
-    ///     integration_code: "crm".into(),
-    ///     authenticated_state: AuthenticatedState::Authenticated,
-    /// };
+    /// let signed_in = CustomerId::builder()
+    ///     .id("c-1024")
+    ///     .integration_code("crm")
+    ///     .authenticated_state(AuthenticatedState::Authenticated)
+    ///     .try_into()?;
     /// let options = GetOffersOptions::default().customer_ids(vec![signed_in]);
+    /// # Ok::<(), adobe_target::delivery::types::error::ConversionError>(())
     /// ```
     pub fn customer_ids(mut self, ids: Vec<CustomerId>) -> Self {
         self.customer_ids = Some(crate::visitor::customer_id_map(&ids));

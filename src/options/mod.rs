@@ -16,9 +16,12 @@ mod validate;
 
 pub use artifact_url::ArtifactFormat;
 pub use call::GetOffersOptions;
-pub use client::ClientOptions;
 #[cfg(feature = "on-device")]
 pub(crate) use client::NotificationHandler;
+pub use client::{
+    ClientOptions, DEFAULT_NOTIFICATION_CONCURRENCY, DEFAULT_NOTIFICATION_QUEUE_BYTES,
+    NotificationOverflow,
+};
 
 /// The default timeout of a Delivery API call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(3000);

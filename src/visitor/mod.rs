@@ -270,11 +270,16 @@ pub(crate) fn customer_ids_from_state_map(map: &Map<String, Value>) -> Vec<Custo
                 Value::String(id) => (id.as_str(), AuthenticatedState::Unknown),
                 _ => return None,
             };
-            (!id.is_empty()).then(|| CustomerId {
-                id: id.to_owned(),
-                integration_code: code.clone(),
-                authenticated_state: state,
-            })
+            if id.is_empty() {
+                return None;
+            }
+            // The generated builder: a field the spec gains later starts out unset.
+            CustomerId::builder()
+                .id(id)
+                .integration_code(code.as_str())
+                .authenticated_state(state)
+                .try_into()
+                .ok()
         })
         .collect()
 }

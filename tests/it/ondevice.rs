@@ -886,3 +886,75 @@ async fn decides_from_an_obfuscated_rules_bin() {
         matches!(refused, Err(Error::InvalidOptions { ref option, .. }) if option == "artifact_format")
     );
 }
+
+/// Notifications keep up with decisions: against an Edge that answers in 50 ms, a burst of
+/// 20,000 on-device decisions from 8 callers, then `shutdown()`, delivers every display
+/// notification and refuses none (the default in-flight limit and memory-bounded queue).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_decisions_delivers_every_notification() {
+    const CALLERS: usize = 8;
+    const PER_CALLER: usize = 2_500;
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reasons = Arc::new(std::sync::Mutex::new(BTreeSet::new()));
+    let (counted, why) = (refused.clone(), reasons.clone());
+    let (_cdn, delivery, client) = started(
+        &artifact("A"),
+        "\"v1\"",
+        DecisioningMethod::OnDevice,
+        move |o| {
+            o.on_event(move |event| {
+                if let Event::SendNotificationError { error, .. } = event {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    why.lock().expect("lock").insert(error.clone());
+                }
+            })
+        },
+    )
+    .await;
+    delivery.set_latency(Duration::from_millis(50));
+    let callers: Vec<_> = (0..CALLERS)
+        .map(|caller| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for i in 0..PER_CALLER {
+                    let mut request = request(&["local-offer"]);
+                    request.id =
+                        serde_json::from_value(json!({"tntId": format!("v{caller}-{i}.28_0")}))
+                            .ok();
+                    client
+                        .get_offers(GetOffersOptions::new(request))
+                        .await
+                        .expect("a decision");
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.expect("a caller");
+    }
+    tokio::time::timeout(Duration::from_secs(120), client.shutdown())
+        .await
+        .expect("shutdown sends what is queued");
+    let delivered: usize = delivery
+        .recorded()
+        .iter()
+        .filter(|r| r.path == "/rest/v1/delivery")
+        .map(|r| r.body["notifications"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(
+        refused.load(Ordering::SeqCst),
+        0,
+        "none refused: {:?}",
+        reasons.lock().expect("lock")
+    );
+    assert_eq!(
+        delivered,
+        CALLERS * PER_CALLER,
+        "every display notification delivered"
+    );
+    assert!(
+        delivery.peak_in_flight() > 16,
+        "more than the old 16 in flight: {}",
+        delivery.peak_in_flight()
+    );
+}

@@ -109,6 +109,8 @@ struct State {
     /// When set, each request waits until this many are in flight (or 5 s pass) before answering.
     hold_until: Mutex<Option<usize>>,
     edge_host: Mutex<Option<String>>,
+    /// When set, every Delivery request is answered after this long (a real Edge's latency).
+    latency: Mutex<Option<Duration>>,
     cdn: Cdn,
 }
 
@@ -210,6 +212,11 @@ impl Stub {
         *self.state.hold_until.lock().expect("lock") = Some(in_flight);
     }
 
+    /// Answers every Delivery request after `latency`, as an Edge far away does.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.state.latency.lock().expect("lock") = Some(latency);
+    }
+
     pub fn set_edge_host(&self, host: &str) {
         *self.state.edge_host.lock().expect("lock") = Some(host.to_owned());
     }
@@ -304,6 +311,10 @@ async fn handle(
     state.peak.fetch_max(now, Ordering::SeqCst);
     let _guard = Leave(state.clone());
 
+    let latency = *state.latency.lock().expect("lock");
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
+    }
     let hold = *state.hold_until.lock().expect("lock");
     if let Some(target) = hold {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
