@@ -1,4 +1,4 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("crate_docs.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // No input can make library code panic: no unwrap, expect, panic or unchecked indexing.
@@ -51,3 +51,9 @@ pub use options::{
 pub use remote::cookies::{LOCATION_HINT_COOKIE_NAME, TARGET_COOKIE_NAME, TargetCookie};
 pub use remote::response::{ResponseMeta, ServerState, TargetResponse};
 pub use visitor::{Visitor, VisitorState, visitor_cookie_name};
+
+/// The README's code blocks, compiled and run as doctests (the crate's front page is
+/// `src/crate_docs.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

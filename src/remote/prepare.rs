@@ -174,13 +174,13 @@ fn experience_cloud(
         }
     }
     cloud.analytics = Some(analytics);
-    let requested = cloud.audience_manager.take().unwrap_or_default();
-    let audience_manager = AudienceManager {
-        location_hint: requested
-            .location_hint
-            .or_else(|| visitor.aam_location_hint()),
-        blob: requested.blob.or_else(|| visitor.aam_blob()),
-    };
+    let mut audience_manager = cloud.audience_manager.take().unwrap_or_default();
+    if audience_manager.location_hint.is_none() {
+        audience_manager.location_hint = visitor.aam_location_hint();
+    }
+    if audience_manager.blob.is_none() {
+        audience_manager.blob = visitor.aam_blob();
+    }
     cloud.audience_manager =
         (audience_manager != AudienceManager::default()).then_some(audience_manager);
     cloud

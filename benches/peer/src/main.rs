@@ -125,6 +125,15 @@ async fn ondevice(http: reqwest::Client) -> Value {
     if notify == "off" {
         options = options.notification_handler(|_| {});
     }
+    // Notifications the queue could not take or the stub did not answer: the "delivered"
+    // figure is the stub's count, this is what was lost.
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = refused.clone();
+    options = options.on_event(move |event| {
+        if matches!(event, adobe_target::Event::SendNotificationError { .. }) {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
     let client = TargetClient::create(options).await.expect("valid options");
     client.ready().await.expect("the artifact loads");
     let init_ms = round1(started.elapsed().as_secs_f64() * 1000.0);
@@ -173,6 +182,7 @@ async fn ondevice(http: reqwest::Client) -> Value {
         "notify": notify, "calls": calls, "init_ms": init_ms,
         "calls_per_s": round1(calls as f64 / wall), "mbox_decisions_per_s": round1(2.0 * calls as f64 / wall),
         "mean_us": mean, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb(), "stub_seen": stats,
+        "notifications_refused": refused.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 
