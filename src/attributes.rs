@@ -56,6 +56,19 @@ impl Attributes {
     }
 
     /// The value of `key` in `mbox`'s offers, as any type that deserializes from it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: adobe_target::TargetClient) -> adobe_target::Result<()> {
+    /// use adobe_target::{Error, GetOffersOptions};
+    /// let flags = client.get_attributes(&["feature-flags"], GetOffersOptions::default()).await?;
+    /// let theme: String = flags.value("feature-flags", "theme")?;
+    /// match flags.value::<u32>("feature-flags", "no-such-key") {
+    ///     Err(Error::Attribute { key, .. }) => eprintln!("{key} is not set"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # let _ = theme;
+    /// # Ok(()) }
+    /// ```
     pub fn value<T: DeserializeOwned>(&self, mbox: &str, key: &str) -> Result<T> {
         let error = |reason: String| Error::Attribute {
             mbox: mbox.to_owned(),

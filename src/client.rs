@@ -59,6 +59,17 @@ impl TargetClient {
     /// Validates the options and creates a client. It returns at once: with on-device or hybrid
     /// decisioning the artifact loads in the background (see [`ready`](Self::ready)). An
     /// `artifact_payload` is checked here, so a bad one is an immediate [`Error::Artifact`].
+    ///
+    /// ```
+    /// use adobe_target::{ClientOptions, DecisioningMethod, Error, TargetClient};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> adobe_target::Result<()> {
+    /// let client = TargetClient::create(ClientOptions::new("acmeclient", "org@AdobeOrg")).await?;
+    /// client.ready().await?; // server-side: ready at once
+    /// // Bad options are a typed error naming the option.
+    /// let refused = TargetClient::create(ClientOptions::new("", "org@AdobeOrg")).await;
+    /// assert!(matches!(refused, Err(Error::InvalidOptions { .. })));
+    /// # Ok(()) }
+    /// ```
     pub async fn create(options: ClientOptions) -> Result<Self> {
         options.validate()?;
         let on_device = options.decisioning_method != DecisioningMethod::ServerSide;
@@ -85,6 +96,15 @@ impl TargetClient {
     /// Resolves when the client can decide with its configured method: at once for
     /// server-side; when the artifact is loaded for on-device and hybrid, waiting at most
     /// `maximum_wait_ready` (then [`Error::EngineNotReady`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: adobe_target::TargetClient) {
+    /// if let Err(not_ready) = client.ready().await {
+    ///     // Says why: the last failed download or parse, and what to do about it.
+    ///     eprintln!("{not_ready}");
+    /// }
+    /// # }
+    /// ```
     pub async fn ready(&self) -> Result<()> {
         match &self.inner.on_device {
             Some(engine) => {
@@ -96,6 +116,15 @@ impl TargetClient {
     }
 
     /// Receives every [`Event`] emitted from now on.
+    ///
+    /// ```no_run
+    /// # async fn run(client: adobe_target::TargetClient) {
+    /// let mut events = client.subscribe();
+    /// while let Ok(event) = events.recv().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.pipeline.events.subscribe()
     }
@@ -115,6 +144,23 @@ impl TargetClient {
     /// Validation and routing happen when this is called; the returned future holds only the
     /// path taken, on the heap, so a waiting call costs its caller a pointer. Nothing is sent
     /// or decided until it is polled.
+    ///
+    /// ```no_run
+    /// use adobe_target::{GetOffersOptions, TargetClient};
+    /// use adobe_target::delivery::types::DeliveryRequest;
+    ///
+    /// # async fn run(client: TargetClient, mbox_cookie: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let request: DeliveryRequest = serde_json::from_value(serde_json::json!({
+    ///     "execute": {"mboxes": [{"name": "homepage-hero", "index": 0}]}
+    /// }))?;
+    /// let out = client
+    ///     .get_offers(GetOffersOptions::new(request).target_cookie(mbox_cookie))
+    ///     .await?;
+    /// for tokens in out.response_tokens() {
+    ///     println!("{:?}", tokens.get("experience.name"));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn get_offers(
         &self,
         options: GetOffersOptions,
@@ -142,6 +188,21 @@ impl TargetClient {
     }
 
     /// Tells Target what the visitor saw or clicked (`request.notifications`). Always server-side.
+    ///
+    /// ```no_run
+    /// use adobe_target::{GetOffersOptions, TargetClient};
+    /// use adobe_target::delivery::types::DeliveryRequest;
+    ///
+    /// # async fn run(client: TargetClient, event_token: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let seen: DeliveryRequest = serde_json::from_value(serde_json::json!({
+    ///     "notifications": [{
+    ///         "id": "n-1", "type": "display", "timestamp": 1700000000000_i64,
+    ///         "mbox": {"name": "homepage-hero"}, "tokens": [event_token]
+    ///     }]
+    /// }))?;
+    /// client.send_notifications(GetOffersOptions::new(seen)).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn send_notifications(
         &self,
         options: GetOffersOptions,
@@ -173,6 +234,17 @@ impl TargetClient {
 
     /// Executes the named mboxes (adding them to the request when missing) and returns the
     /// attributes of their JSON offers.
+    ///
+    /// ```no_run
+    /// use adobe_target::{GetOffersOptions, TargetClient};
+    ///
+    /// # async fn run(client: TargetClient) -> adobe_target::Result<()> {
+    /// let flags = client.get_attributes(&["feature-flags"], GetOffersOptions::default()).await?;
+    /// let dark_mode: bool = flags.value("feature-flags", "dark_mode")?;
+    /// let limit: u32 = flags.value("feature-flags", "search_limit")?;
+    /// # let _ = (dark_mode, limit);
+    /// # Ok(()) }
+    /// ```
     pub fn get_attributes(
         &self,
         mbox_names: &[&str],
@@ -193,6 +265,12 @@ impl TargetClient {
 
     /// Waits until every notification queued by on-device decisions so far was sent (or
     /// reported through [`Event::SendNotificationError`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: adobe_target::TargetClient) {
+    /// client.flush().await; // e.g. before a serverless function returns
+    /// # }
+    /// ```
     pub async fn flush(&self) {
         if let Some(engine) = &self.inner.on_device {
             engine.flush().await;
@@ -202,6 +280,13 @@ impl TargetClient {
     /// Stops artifact polling, sends every queued notification, and waits for the background
     /// tasks to end. Later on-device calls still decide with the last artifact, but their
     /// notifications are reported as not sent.
+    ///
+    /// ```no_run
+    /// # async fn run(client: adobe_target::TargetClient) {
+    /// // On SIGTERM: nothing queued is lost.
+    /// client.shutdown().await;
+    /// # }
+    /// ```
     pub async fn shutdown(&self) {
         if let Some(engine) = &self.inner.on_device {
             engine.shutdown().await;

@@ -154,6 +154,16 @@ impl std::fmt::Debug for ClientOptions {
 impl ClientOptions {
     /// Options for a client code and an Adobe organization id, with every other option at its
     /// default: server-side decisioning, 3 s timeout, HTTPS, 2 retries.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use adobe_target::{ClientOptions, DecisioningMethod};
+    /// let options = ClientOptions::new("acmeclient", "0123456789ABCDEF01234567@AdobeOrg")
+    ///     .decisioning_method(DecisioningMethod::OnDevice)
+    ///     .timeout(Duration::from_millis(1500));
+    /// options.validate()?;
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn new(client: impl Into<String>, organization_id: impl Into<String>) -> Self {
         Self {
             client: client.into(),

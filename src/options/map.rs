@@ -19,6 +19,22 @@ impl ClientOptions {
     /// ms, `polling_interval` in seconds, ...); Node.js keys (`organizationId`, `pollingInterval`
     /// in ms, ...) work too. `logger` and `events` are accepted and ignored (use `tracing` and
     /// [`on_event`](Self::on_event)); any other unknown key is an error.
+    ///
+    /// ```
+    /// use adobe_target::{ClientOptions, Error};
+    /// use serde_json::json;
+    /// let python = ClientOptions::from_map(json!({
+    ///     "client": "acmeclient", "organization_id": "org@AdobeOrg", "timeout": 2000,
+    ///     "decisioning_method": "hybrid", "polling_interval": 300,
+    /// }))?;
+    /// let node = ClientOptions::from_map(json!({
+    ///     "client": "acmeclient", "organizationId": "org@AdobeOrg", "pollingInterval": 300000,
+    /// }))?;
+    /// let typo = ClientOptions::from_map(json!({"client": "acmeclient", "organisation_id": "x"}));
+    /// assert!(matches!(typo, Err(Error::InvalidOptions { .. })));
+    /// # let _ = (python, node);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn from_map(map: Value) -> Result<Self> {
         let Value::Object(map) = map else {
             return Err(invalid("options", "must be a JSON object"));
@@ -155,6 +171,20 @@ impl GetOffersOptions {
     /// is a list of `CustomerId`s or, as in the Node.js SDK, the ID service's map
     /// `{"<integrationCode>": {"id": ..., "authState": 0|1|2}}` (integer-like codes first,
     /// then by name).
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    /// use serde_json::json;
+    /// let options = GetOffersOptions::from_map(json!({
+    ///     "request": {"execute": {"pageLoad": {}}},
+    ///     "targetCookie": "session#abc#1900000000",
+    ///     "visitorCookie": "MCMID|12345",
+    ///     "customerIds": {"crm": {"id": "c-1024", "authState": 1}},
+    ///     "consumerId": "hero",
+    /// }))?;
+    /// # let _ = options;
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn from_map(map: Value) -> Result<Self> {
         let Value::Object(map) = map else {
             return Err(Error::InvalidRequest("Options map is required".to_owned()));
