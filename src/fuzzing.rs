@@ -30,6 +30,7 @@ pub fn artifact_and_decision(artifact: &[u8], request: &[u8]) {
         now,
         artifact_trace: &trace,
         new_id: &new_id,
+        known_local: false,
     });
 }
 

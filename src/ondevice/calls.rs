@@ -30,6 +30,7 @@ pub(crate) fn get_offers<'a>(
     loaded: Arc<Loaded>,
     options: &GetOffersOptions,
     request: DeliveryRequest,
+    known_local: bool,
 ) -> CallFuture<'a> {
     let started = Instant::now();
     let prepared = pipeline.prepare(options, request);
@@ -52,7 +53,13 @@ pub(crate) fn get_offers<'a>(
                 None => kept,
             };
             Ok(decide_now(
-                pipeline, notifier, &loaded, prepared, geo, started,
+                pipeline,
+                notifier,
+                &loaded,
+                prepared,
+                geo,
+                started,
+                known_local,
             ))
         });
     };
@@ -60,7 +67,13 @@ pub(crate) fn get_offers<'a>(
     // notification, and without the state of an `async` block (8 KB).
     Box::pin(futures::future::lazy(move |_| {
         Ok(decide_now(
-            pipeline, notifier, &loaded, prepared, kept, started,
+            pipeline,
+            notifier,
+            &loaded,
+            prepared,
+            kept,
+            started,
+            known_local,
         ))
     }))
 }
@@ -90,6 +103,7 @@ fn decide_now(
     prepared: Prepared,
     geo: Geo,
     started: Instant,
+    known_local: bool,
 ) -> TargetResponse {
     let Prepared {
         mut request,
@@ -111,6 +125,7 @@ fn decide_now(
         now,
         artifact_trace: &loaded.trace,
         new_id: &new_id,
+        known_local,
     });
     let timing = Timing {
         mode: ExecutionMode::Local,

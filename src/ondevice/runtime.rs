@@ -134,12 +134,14 @@ mod with_engine {
             let meta = match (method, loaded) {
                 (DecisioningMethod::OnDevice, None) => return Err(self.not_ready()),
                 (DecisioningMethod::OnDevice, Some(loaded)) => {
-                    return Ok(self.decide(pipeline, loaded, options, request));
+                    return Ok(self.decide(pipeline, loaded, options, request, false));
                 }
                 (DecisioningMethod::Hybrid | DecisioningMethod::ServerSide, Some(loaded)) => {
                     let dependency = remote_dependency(&loaded.artifact, &request);
                     if method == DecisioningMethod::Hybrid && !dependency.needed() {
-                        return Ok(self.decide(pipeline, loaded, options, request));
+                        // Routed here because nothing needs the server: the decision need not
+                        // check that again (preparing only removes items).
+                        return Ok(self.decide(pipeline, loaded, options, request, true));
                     }
                     ResponseMeta {
                         remote_mboxes: dependency.mboxes,
@@ -158,6 +160,7 @@ mod with_engine {
             loaded: Arc<Loaded>,
             options: &GetOffersOptions,
             request: DeliveryRequest,
+            known_local: bool,
         ) -> CallFuture<'a> {
             calls::get_offers(
                 pipeline,
@@ -166,6 +169,7 @@ mod with_engine {
                 loaded,
                 options,
                 request,
+                known_local,
             )
         }
 

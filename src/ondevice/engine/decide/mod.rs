@@ -44,6 +44,9 @@ pub(crate) struct DecideInput<'a> {
     pub(crate) artifact_trace: &'a Value,
     /// Makes notification and impression ids.
     pub(crate) new_id: &'a dyn Fn() -> String,
+    /// Hybrid routing already found that the artifact decides every item of `request`, so the
+    /// remote dependency is not computed again.
+    pub(crate) known_local: bool,
 }
 
 /// The outcome of an on-device decision.
@@ -245,7 +248,11 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
         timestamp: input.now.timestamp_millis(),
         input,
     };
-    let dependency = remote_dependency(input.artifact, request);
+    let dependency = if input.known_local {
+        dependency::RemoteDependency::default()
+    } else {
+        remote_dependency(input.artifact, request)
+    };
 
     let execute = request.execute.as_ref().map(|execute| {
         let mut tracer = Tracer::default();
