@@ -23,6 +23,8 @@ mod log_hygiene;
 mod ondevice;
 mod options_validation;
 #[cfg(feature = "on-device")]
+mod quickstart;
+#[cfg(feature = "on-device")]
 mod readiness;
 mod request_payloads;
 mod response_payloads;
