@@ -157,10 +157,10 @@ impl ClientOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use adobe_target::{ClientOptions, DecisioningMethod};
+    /// use adobe_target::ClientOptions;
     /// let options = ClientOptions::new("acmeclient", "0123456789ABCDEF01234567@AdobeOrg")
-    ///     .decisioning_method(DecisioningMethod::OnDevice)
-    ///     .timeout(Duration::from_millis(1500));
+    ///     .timeout(Duration::from_millis(1500))
+    ///     .max_retries(1);
     /// options.validate()?;
     /// # Ok::<(), adobe_target::Error>(())
     /// ```
