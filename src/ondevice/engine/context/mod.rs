@@ -392,15 +392,11 @@ mod tests {
         ];
         for (url, expected) in cases {
             let page = UrlContext::new(Some(url)).to_json();
-            let got = [
-                "path",
-                "query",
-                "fragment",
-                "subdomain",
-                "domain",
-                "topLevelDomain",
-            ]
-            .map(|key| page[key].as_str().unwrap_or("<missing>").to_owned());
+            // Every part but the URL itself, in `URL_KEYS` order.
+            let got: Vec<String> = URL_KEYS[1..]
+                .iter()
+                .map(|key| page[*key].as_str().unwrap_or("<missing>").to_owned())
+                .collect();
             assert_eq!(got, expected, "{url:?}");
         }
     }

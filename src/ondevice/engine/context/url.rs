@@ -18,7 +18,7 @@ pub(crate) struct UrlContext {
     lower: [Option<String>; 7],
 }
 
-const URL_KEYS: [&str; 7] = [
+pub(super) const URL_KEYS: [&str; 7] = [
     "url",
     "path",
     "query",
