@@ -6,6 +6,8 @@
 //!     [--conf conf.json] [--now 2021-02-11T19:00:00Z] [--geo geo.json]
 //! ```
 //!
+//! - `--artifact`: a `rules.json`, or an obfuscated `rules.bin` (a name ending in `.bin`; give
+//!   `--conf` with the organization id, its key).
 //! - `--request`: a Delivery request (`input.request` of the conformance suite), or a whole
 //!   per-call options map (`input`: `{"request": ..., "sessionId": ..., "locationHint": ...}`).
 //! - `--conf`: client options (`conf` of the conformance suite; Python or Node.js keys).
@@ -21,7 +23,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use adobe_target::{ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient};
+use adobe_target::{
+    ArtifactFormat, ClientOptions, DecisioningMethod, GetOffersOptions, TargetClient,
+};
 use serde_json::{Value, json};
 
 struct Args {
@@ -81,7 +85,14 @@ async fn serve_geo(answer: Value) -> Result<String, String> {
 }
 
 async fn run(args: Args) -> Result<Value, String> {
-    let artifact = read_json(&args.artifact)?;
+    // A `rules.bin` (by its name, as the SDK reads a location) is handed over as bytes.
+    let binary = args.artifact.to_ascii_lowercase().ends_with(".bin");
+    let (artifact, bin) = if binary {
+        let bytes = std::fs::read(&args.artifact).map_err(|e| format!("{}: {e}", args.artifact))?;
+        (Value::Null, Some(bytes))
+    } else {
+        (read_json(&args.artifact)?, None)
+    };
     let mut call = read_json(&args.request)?;
     if call.get("request").is_none() {
         call = json!({"request": call});
@@ -98,7 +109,6 @@ async fn run(args: Args) -> Result<Value, String> {
     let mut options = ClientOptions::from_map(conf)
         .map_err(|e| e.to_string())?
         .decisioning_method(DecisioningMethod::OnDevice)
-        .artifact_payload(artifact)
         .polling_interval(std::time::Duration::ZERO)
         .geo_lookup(false)
         .http_client(
@@ -112,6 +122,12 @@ async fn run(args: Args) -> Result<Value, String> {
                 sent.push(request);
             }
         });
+    options = match bin {
+        Some(bytes) => options
+            .artifact_format(ArtifactFormat::Bin)
+            .artifact_bytes(bytes),
+        None => options.artifact_payload(artifact),
+    };
     if let Some(path) = &args.geo {
         let base = serve_geo(read_json(path)?).await?;
         options = options.cdn_base_path(base).geo_lookup(true);

@@ -44,6 +44,38 @@ fn decides_a_conformance_case_offline() {
     let telemetry = &printed["notifications"][0]["telemetry"]["entries"][0];
     assert_eq!(telemetry["features"]["prefetchMboxCount"], 1);
 
+    // The same case from an obfuscated rules.bin of the same artifact.
+    let artifact = read_json(&conformance.join("artifacts/TEST_ARTIFACT_TIMEFRAME.json"));
+    let org = suite["conf"]["organizationId"]
+        .as_str()
+        .expect("the suite's organization id");
+    let bin = dir.join("rules.bin");
+    std::fs::write(
+        &bin,
+        crate::ondevice::obfuscated(&artifact, org, b"TNT:1\0\0\0"),
+    )
+    .expect("write");
+    let from_bin = Command::new(example("decide"))
+        .arg("--artifact")
+        .arg(&bin)
+        .arg("--request")
+        .arg(&request)
+        .arg("--conf")
+        .arg(&conf)
+        .args(["--now", "2021-02-11T19:00:00Z"])
+        .output()
+        .expect("the decide example runs");
+    assert!(
+        from_bin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_bin.stderr)
+    );
+    let from_bin: Value = serde_json::from_slice(&from_bin.stdout).expect("JSON output");
+    assert_eq!(
+        from_bin["response"]["prefetch"],
+        printed["response"]["prefetch"]
+    );
+
     let missing = Command::new(example("decide"))
         .args(["--artifact", "/nonexistent.json", "--request", "x"])
         .output()

@@ -789,7 +789,7 @@ async fn decides_the_requests_node_accepts() {
 
 /// A `rules.bin` as Adobe's CDN would serve it: a 40-byte header (`TNT:1`, then a 32-byte key)
 /// and the artifact's JSON XOR-ed with the organization id followed by the key.
-fn obfuscated(artifact: &Value, org: &str, tag: &[u8; 8]) -> Vec<u8> {
+pub fn obfuscated(artifact: &Value, org: &str, tag: &[u8; 8]) -> Vec<u8> {
     let key = *b"Zk3v9QpLx0RtY7mW2sNbHc8dJf4gKa1e";
     let mixing: Vec<u8> = org.bytes().chain(key).collect();
     let mut file = tag.to_vec();
