@@ -129,9 +129,10 @@ impl WebRequests {
         if context.client_hints.is_none() {
             context.client_hints = client_hints(headers);
         }
-        let address = context.address.get_or_insert_with(Address::default);
-        if address.url.is_none() {
-            address.url = self.page_url(parts);
+        if context.address.as_ref().is_none_or(|a| a.url.is_none())
+            && let Some(url) = self.page_url(parts)
+        {
+            context.address.get_or_insert_with(Address::default).url = Some(url);
         }
         if let Some(ip) = self.visitor_ip(headers) {
             let geo = context.geo.get_or_insert_with(Geo::default);
