@@ -148,8 +148,8 @@ impl Visitor {
         VisitorState(json!({ inner.organization_id.clone(): state }))
     }
 
-    /// Fills what the request leaves out from the visitor: its Experience Cloud id, customer
-    /// ids (first), Audience Manager values and supplemental data id.
+    /// The customer ids for a request's `id.customerIds`, converted from the ID service's form
+    /// as the Node.js SDK converts them.
     pub(crate) fn customer_ids(&self) -> Vec<CustomerId> {
         self.lock()
             .customer_ids
@@ -158,10 +158,12 @@ impl Visitor {
             .unwrap_or_default()
     }
 
+    /// The Audience Manager location hint (`MCAAMLH`) as a number.
     pub(crate) fn aam_location_hint(&self) -> Option<i32> {
         self.lock().values.aam_location_hint_number()
     }
 
+    /// The Audience Manager blob (`MCAAMB`).
     pub(crate) fn aam_blob(&self) -> Option<String> {
         self.lock().values.aam_blob.clone()
     }
@@ -188,7 +190,7 @@ fn auth_state_code(state: &AuthenticatedState) -> Option<u8> {
 }
 
 /// The authentication state of an ID-service number, as the Node.js SDK maps it.
-pub(crate) fn auth_state_from_code(code: Option<&Value>) -> AuthenticatedState {
+fn auth_state_from_code(code: Option<&Value>) -> AuthenticatedState {
     match code.and_then(Value::as_u64) {
         Some(1) => AuthenticatedState::Authenticated,
         Some(2) => AuthenticatedState::LoggedOut,
