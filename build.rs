@@ -185,14 +185,9 @@ fn keep_empty(file: &mut syn::File, schema: &str, property: &str) -> bool {
                 continue;
             }
             for attr in &mut field.attrs {
-                if !attr.path().is_ident("serde") {
+                let Some(metas) = serde_metas(attr) else {
                     continue;
-                }
-                let metas = attr
-                    .parse_args_with(
-                        syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-                    )
-                    .unwrap_or_else(|e| panic!("a serde attribute typify wrote: {e}"));
+                };
                 let kept: Vec<&syn::Meta> = metas
                     .iter()
                     .filter(|meta| !meta.path().is_ident("skip_serializing_if"))
@@ -205,28 +200,30 @@ fn keep_empty(file: &mut syn::File, schema: &str, property: &str) -> bool {
     false
 }
 
+/// The items of a `#[serde(...)]` attribute; none for another attribute.
+fn serde_metas(
+    attr: &syn::Attribute,
+) -> Option<syn::punctuated::Punctuated<syn::Meta, syn::Token![,]>> {
+    attr.path().is_ident("serde").then(|| {
+        attr.parse_args_with(syn::punctuated::Punctuated::parse_terminated)
+            .unwrap_or_else(|e| panic!("a serde attribute typify wrote: {e}"))
+    })
+}
+
 /// The `rename = "..."` of a field's serde attributes.
 fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .find_map(|attr| {
-            let metas = attr
-                .parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-                )
-                .ok()?;
-            metas.iter().find_map(|meta| match meta {
-                syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => match &nv.value {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(text),
-                        ..
-                    }) => Some(text.value()),
-                    _ => None,
-                },
+    attrs.iter().filter_map(serde_metas).find_map(|metas| {
+        metas.iter().find_map(|meta| match meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
                 _ => None,
-            })
+            },
+            _ => None,
         })
+    })
 }
 
 /// The structs and enums of the `types` module of `file`.

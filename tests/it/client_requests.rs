@@ -57,12 +57,7 @@ fn snapshot(name: &str, recorded: &Recorded) {
         ".body.requestId" => insta::dynamic_redaction(uuid("[generated uuid]")),
         // A new A4T supplemental data id per call, in the Experience Cloud ID service's format.
         ".body.experienceCloud.analytics.supplementalDataId" => insta::dynamic_redaction(|value, _| {
-            let sdid = value.as_str().unwrap_or_default();
-            let halves: Vec<&str> = sdid.split('-').collect();
-            assert!(
-                halves.len() == 2 && halves.iter().all(|h| h.len() == 16 && u64::from_str_radix(h, 16).is_ok_and(|v| v < 1 << 63)),
-                "supplementalDataId: {value:?}"
-            );
+            assert!(value.as_str().is_some_and(crate::support::is_sdid), "supplementalDataId: {value:?}");
             "[generated sdid]"
         }),
         ".body.context.timeOffsetInMinutes" => insta::dynamic_redaction(|value, _| {

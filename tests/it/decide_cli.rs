@@ -20,22 +20,26 @@ fn decides_a_conformance_case_offline() {
     };
     let request = write("request.json", &case["input"]["request"]);
     let conf = write("conf.json", &suite["conf"]);
-    let output = Command::new(example("decide"))
-        .arg("--artifact")
-        .arg(conformance.join("artifacts/TEST_ARTIFACT_TIMEFRAME.json"))
-        .arg("--request")
-        .arg(&request)
-        .arg("--conf")
-        .arg(&conf)
-        .args(["--now", "2021-02-11T19:00:00Z"])
-        .output()
-        .expect("the decide example runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    // The case decided from `artifact`: what the tool printed.
+    let decide = |artifact: &std::path::Path| -> Value {
+        let output = Command::new(example("decide"))
+            .arg("--artifact")
+            .arg(artifact)
+            .arg("--request")
+            .arg(&request)
+            .arg("--conf")
+            .arg(&conf)
+            .args(["--now", "2021-02-11T19:00:00Z"])
+            .output()
+            .expect("the decide example runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON output")
+    };
+    let printed = decide(&conformance.join("artifacts/TEST_ARTIFACT_TIMEFRAME.json"));
     let expected = &case["output"]["prefetch"]["mboxes"][0]["options"][0];
     let option = &printed["response"]["prefetch"]["mboxes"][0]["options"][0];
     assert_eq!(option["content"], expected["content"]);
@@ -55,22 +59,7 @@ fn decides_a_conformance_case_offline() {
         crate::ondevice::obfuscated(&artifact, org, b"TNT:1\0\0\0"),
     )
     .expect("write");
-    let from_bin = Command::new(example("decide"))
-        .arg("--artifact")
-        .arg(&bin)
-        .arg("--request")
-        .arg(&request)
-        .arg("--conf")
-        .arg(&conf)
-        .args(["--now", "2021-02-11T19:00:00Z"])
-        .output()
-        .expect("the decide example runs");
-    assert!(
-        from_bin.status.success(),
-        "{}",
-        String::from_utf8_lossy(&from_bin.stderr)
-    );
-    let from_bin: Value = serde_json::from_slice(&from_bin.stdout).expect("JSON output");
+    let from_bin = decide(&bin);
     assert_eq!(
         from_bin["response"]["prefetch"],
         printed["response"]["prefetch"]

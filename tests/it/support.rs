@@ -14,6 +14,16 @@ pub fn request(value: serde_json::Value) -> adobe_target::delivery::types::Deliv
     serde_json::from_value(value).unwrap_or_else(|e| panic!("not a DeliveryRequest: {e}"))
 }
 
+/// Whether `text` is a supplemental data id in the Experience Cloud ID service's format: two
+/// 16-digit hex numbers below 2^63, joined by `-`.
+pub fn is_sdid(text: &str) -> bool {
+    let halves: Vec<&str> = text.split('-').collect();
+    halves.len() == 2
+        && halves
+            .iter()
+            .all(|h| h.len() == 16 && u64::from_str_radix(h, 16).is_ok_and(|v| v < 1 << 63))
+}
+
 /// A `host:port` on 127.0.0.1 that nothing listens on (the port was free a moment ago).
 pub fn refused_address() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");

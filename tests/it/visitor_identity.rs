@@ -4,9 +4,10 @@
 //! inputs; `.ci/oracle-identity` compares the two on every CI run.
 
 use adobe_target::{GetOffersOptions, TargetClient, Visitor, visitor_cookie_name};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::stub::Stub;
+use crate::support::is_sdid;
 
 const ORG: &str = "65453EA95A70434F0A495D34@AdobeOrg";
 /// An AMCV cookie as the ID service writes it: settings digest, MCMID, AAM location hint and
@@ -21,15 +22,6 @@ async fn client(stub: &Stub) -> TargetClient {
     )
     .await
     .expect("valid options")
-}
-
-fn is_sdid(value: &Value) -> bool {
-    let text = value.as_str().unwrap_or_default();
-    let halves: Vec<&str> = text.split('-').collect();
-    halves.len() == 2
-        && halves
-            .iter()
-            .all(|h| h.len() == 16 && u64::from_str_radix(h, 16).is_ok_and(|v| v < 1 << 63))
 }
 
 #[tokio::test]
@@ -65,7 +57,7 @@ async fn the_visitor_cookie_and_customer_ids_fill_the_request_as_in_node() {
         json!({"locationHint": 9, "blob": "j8Odv6LonN4r3an7LhD3WZrU1bUpAkFkkiY1ncBR96t2PTI"})
     );
     let sdid = &sent["experienceCloud"]["analytics"]["supplementalDataId"];
-    assert!(is_sdid(sdid), "{sdid}");
+    assert!(sdid.as_str().is_some_and(is_sdid), "{sdid}");
     assert_eq!(
         sent["experienceCloud"]["analytics"]["logging"],
         "server_side"
