@@ -187,6 +187,42 @@ impl TargetClient {
         }
     }
 
+    /// Explains the on-device decision for a request: every rule the artifact's engine
+    /// evaluates for each mbox, view and page load, whether it matched, and for those that did
+    /// not, the failing part of the audience condition with the context value it saw.
+    ///
+    /// The request is prepared and geo-located as [`get_offers`](Self::get_offers) would, and
+    /// decided on-device whatever the client's method, but nothing is sent: no display
+    /// notification, no telemetry. Fails with [`Error::EngineNotReady`] until the artifact is
+    /// loaded, and with [`Error::InvalidOptions`] on a client without on-device decisioning.
+    ///
+    /// ```no_run
+    /// use adobe_target::{GetOffersOptions, TargetClient};
+    /// use adobe_target::delivery::types::DeliveryRequest;
+    ///
+    /// # async fn run(client: TargetClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// let request: DeliveryRequest = serde_json::from_value(serde_json::json!({
+    ///     "execute": {"mboxes": [{"name": "homepage-hero", "index": 0}]}
+    /// }))?;
+    /// let explanation = client.explain(GetOffersOptions::new(request)).await?;
+    /// for rule in &explanation.rules {
+    ///     println!("{} {} matched={} {:?}", rule.location, rule.activity_id, rule.matched, rule.failed);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "on-device")]
+    pub async fn explain(&self, mut options: GetOffersOptions) -> Result<crate::Explanation> {
+        let request = required_request(&mut options)?;
+        match &self.inner.on_device {
+            Some(engine) => {
+                engine
+                    .explain(&self.inner.pipeline, &options, request)
+                    .await
+            }
+            None => Err(on_device_without_engine()),
+        }
+    }
+
     /// Tells Target what the visitor saw or clicked (`request.notifications`). Always server-side.
     ///
     /// ```no_run

@@ -31,6 +31,7 @@ pub fn artifact_and_decision(artifact: &[u8], request: &[u8]) {
         artifact_trace: &trace,
         new_id: &new_id,
         known_local: false,
+        explain: false,
     });
 }
 

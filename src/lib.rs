@@ -43,6 +43,11 @@ pub use delivery::{SDK_NAME, SDK_VERSION};
 pub use edge::EdgeCluster;
 pub use error::{Error, Result};
 pub use events::Event;
+#[cfg(feature = "on-device")]
+pub use ondevice::{
+    ActivitySummary, ArtifactSummary, AudienceSummary, Explanation, FailedCondition, OfferSize,
+    RuleOutcome,
+};
 pub use options::{
     ArtifactFormat, ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_NOTIFICATION_CONCURRENCY,
     DEFAULT_NOTIFICATION_QUEUE_BYTES, DEFAULT_POLLING_INTERVAL, DEFAULT_TIMEOUT, GetOffersOptions,

@@ -11,7 +11,7 @@ use crate::delivery::types::{
 };
 use crate::edge::EdgeCluster;
 use crate::events::Event;
-use crate::ondevice::engine::decide::{DecideInput, decide};
+use crate::ondevice::engine::decide::{DecideInput, Explanation, decide};
 use crate::ondevice::engine::geo;
 use crate::ondevice::notifier::{Job, Notifier};
 use crate::ondevice::provider::{Cdn, Loaded};
@@ -78,6 +78,51 @@ pub(crate) fn get_offers<'a>(
     }))
 }
 
+/// Every rule the engine evaluates for `request`, with the same preparation and geo lookup as
+/// a decision, and nothing sent: no notification, no telemetry.
+pub(crate) async fn explain(
+    pipeline: &Pipeline,
+    cdn: &dyn Cdn,
+    loaded: Arc<Loaded>,
+    options: &GetOffersOptions,
+    request: DeliveryRequest,
+) -> Explanation {
+    let prepared = pipeline.prepare(options, request);
+    let (kept, lookup) = geo::plan(
+        prepared.request.context.geo.as_ref(),
+        loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
+    );
+    let geo = match lookup {
+        Some(ip) => located(pipeline, cdn, ip.as_deref(), kept).await,
+        None => kept,
+    };
+    let request = as_decided(prepared.request, geo, prepared.cluster.as_ref());
+    let new_id = || uuid::Uuid::new_v4().to_string();
+    let decision = decide(&DecideInput {
+        artifact: &loaded.artifact,
+        client: &pipeline.options.client,
+        request: &request,
+        session_id: &prepared.session_id,
+        now: pipeline.now(),
+        artifact_trace: &loaded.trace,
+        new_id: &new_id,
+        known_local: false,
+        explain: true,
+    });
+    decision.explanation.unwrap_or_default()
+}
+
+/// The request as the engine decides it: with the visitor's `geo`, and a visitor id.
+fn as_decided(
+    mut request: DeliveryRequest,
+    geo: Geo,
+    cluster: Option<&EdgeCluster>,
+) -> DeliveryRequest {
+    request.context.geo = (geo != Geo::default()).then_some(geo);
+    ensure_visitor_id(&mut request, cluster);
+    request
+}
+
 /// The visitor's geo after a lookup of `ip` (kept as it was if the lookup fails).
 async fn located(pipeline: &Pipeline, cdn: &dyn Cdn, ip: Option<&str>, kept: Geo) -> Geo {
     match cdn.lookup_geo(ip).await {
@@ -106,14 +151,13 @@ fn decide_now(
     known_local: bool,
 ) -> TargetResponse {
     let Prepared {
-        mut request,
+        request,
         session_id,
         cluster,
         visitor,
         ..
     } = prepared;
-    request.context.geo = (geo != Geo::default()).then_some(geo);
-    ensure_visitor_id(&mut request, cluster.as_ref());
+    let request = as_decided(request, geo, cluster.as_ref());
 
     let now = pipeline.now();
     let new_id = || uuid::Uuid::new_v4().to_string();
@@ -126,6 +170,7 @@ fn decide_now(
         artifact_trace: &loaded.trace,
         new_id: &new_id,
         known_local,
+        explain: false,
     });
     let timing = Timing {
         mode: ExecutionMode::Local,

@@ -15,4 +15,8 @@ mod notifier;
 mod provider;
 mod runtime;
 
+#[cfg(feature = "on-device")]
+pub use engine::decide::{Explanation, FailedCondition, RuleOutcome};
+#[cfg(feature = "on-device")]
+pub use engine::summary::{ActivitySummary, ArtifactSummary, AudienceSummary, OfferSize};
 pub(crate) use runtime::OnDevice;

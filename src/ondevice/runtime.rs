@@ -19,7 +19,7 @@ mod with_engine {
     use crate::error::{Error, Result};
     use crate::ondevice::calls;
     use crate::ondevice::cdn::HttpCdn;
-    use crate::ondevice::engine::decide::remote_dependency;
+    use crate::ondevice::engine::decide::{Explanation, remote_dependency};
     use crate::ondevice::notifier::Notifier;
     use crate::ondevice::provider::{Loaded, Provider, Source};
     use crate::options::GetOffersOptions;
@@ -171,6 +171,22 @@ mod with_engine {
                 request,
                 known_local,
             )
+        }
+
+        /// Every rule the loaded artifact evaluates for `request` (`EngineNotReady` before one
+        /// is loaded).
+        pub(crate) async fn explain(
+            &self,
+            pipeline: &Pipeline,
+            options: &GetOffersOptions,
+            request: DeliveryRequest,
+        ) -> Result<Explanation> {
+            let loaded = self
+                .current
+                .borrow()
+                .clone()
+                .ok_or_else(|| self.not_ready())?;
+            Ok(calls::explain(pipeline, self.cdn.as_ref(), loaded, options, request).await)
         }
 
         /// Waits until every queued notification was sent or reported.

@@ -13,6 +13,8 @@ mod client_outcomes;
 mod client_requests;
 #[cfg(feature = "on-device")]
 mod decide_cli;
+#[cfg(feature = "on-device")]
+mod explain;
 mod faults;
 mod generated_surface;
 mod host_injection;

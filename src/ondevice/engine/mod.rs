@@ -9,3 +9,4 @@ pub(crate) mod decide;
 pub(crate) mod geo;
 pub(crate) mod obfuscation;
 pub(crate) mod rules;
+pub(crate) mod summary;

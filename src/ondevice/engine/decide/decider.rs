@@ -27,6 +27,11 @@ impl<'a> Decider<'a> {
         if self.tracing {
             trace_rule(tracer, rule, &data, satisfied, &self.input.artifact.meta);
         }
+        if let Some(explanation) = &mut self.explanation {
+            let location = item.name.unwrap_or_default();
+            let how = (mode, item.kind, item.page_load);
+            explain::record(explanation, how, location, rule, &data, satisfied);
+        }
         if !satisfied {
             return None;
         }

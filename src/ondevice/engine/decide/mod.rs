@@ -4,6 +4,7 @@
 
 mod decider;
 mod dependency;
+mod explain;
 mod macros;
 mod response;
 mod trace;
@@ -27,6 +28,7 @@ use crate::delivery::types::{
 };
 
 pub(crate) use dependency::remote_dependency;
+pub use explain::{Explanation, FailedCondition, RuleOutcome};
 use macros::replace_macros;
 use response::{mbox_response, prefetch_mbox_response, view_response};
 use trace::trace_rule;
@@ -47,6 +49,8 @@ pub(crate) struct DecideInput<'a> {
     /// Hybrid routing already found that the artifact decides every item of `request`, so the
     /// remote dependency is not computed again.
     pub(crate) known_local: bool,
+    /// Record every rule evaluated, for [`Explanation`].
+    pub(crate) explain: bool,
 }
 
 /// The outcome of an on-device decision.
@@ -57,6 +61,8 @@ pub(crate) struct Decision {
     pub(crate) notifications: Vec<Notification>,
     pub(crate) remote_mboxes: Vec<String>,
     pub(crate) remote_views: Vec<String>,
+    /// Every rule evaluated, when the input asked for it.
+    pub(crate) explanation: Option<Explanation>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -222,6 +228,7 @@ struct Decider<'a> {
     property_token: Option<&'a str>,
     base_tokens: Map<String, Value>,
     tracing: bool,
+    explanation: Option<Explanation>,
     allocations: RefCell<HashMap<String, f64>>,
     notifications: Vec<Notification>,
     notified: HashSet<String>,
@@ -242,6 +249,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
             .map(|p| p.token.as_str())
             .filter(|t| !t.is_empty()),
         tracing: request.trace.is_some(),
+        explanation: input.explain.then(Explanation::default),
         allocations: RefCell::new(HashMap::new()),
         notifications: Vec::new(),
         notified: HashSet::new(),
@@ -322,6 +330,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
         notifications: decider.notifications,
         remote_mboxes: dependency.mboxes,
         remote_views: dependency.views,
+        explanation: decider.explanation,
     }
 }
 

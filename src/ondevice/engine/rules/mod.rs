@@ -13,10 +13,12 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 mod compile;
+mod explain;
 mod value;
 
 use compile::split_path;
 pub(crate) use compile::{Expr, Op, compile};
+pub(crate) use explain::{context_keys, failures};
 use value::*;
 pub(crate) use value::{Val, js_truthy};
 
