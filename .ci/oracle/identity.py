@@ -3,7 +3,7 @@
 (identity.js) and our decide tool: the prepared request's ids and experienceCloud, the
 visitor state, and the ids and experienceCloud of each display notification.
 
-    identity.py "node .ci/oracle/identity.js" target/debug/examples/decide
+    identity.py "node .ci/oracle/identity.js" "target/debug/adobe-target decide"
 
 Supplemental data ids are random on both sides: each is replaced by its order of first
 appearance, so equal ids must stay equal and different ones different. Where Node sends what

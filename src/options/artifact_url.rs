@@ -19,10 +19,22 @@ impl ClientOptions {
         }
     }
 
-    /// The artifact URL: `artifact_location` (a path is a file), else
-    /// `{cdn}/{client}/{environment}/v1/[{property_token}/]rules.json`, with each part put in
-    /// its own path segment (percent-encoded: a `/` or `?` in it stays inside it).
-    pub(crate) fn artifact_url(&self) -> Result<String> {
+    /// Where an on-device client downloads its rules artifact from: `artifact_location` (a
+    /// path is a `file://` URL), else
+    /// `{cdn}/{client}/{environment}/v1/[{property_token}/]rules.json` (or `rules.bin`), each
+    /// part in its own path segment (percent-encoded: a `/` or `?` in it stays inside it).
+    ///
+    /// ```
+    /// use adobe_target::{ArtifactFormat, ClientOptions};
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").artifact_format(ArtifactFormat::Bin);
+    /// assert_eq!(
+    ///     options.artifact_url()?,
+    ///     "https://assets.adobetarget.com/acme/production/v1/rules.bin"
+    /// );
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
+    pub fn artifact_url(&self) -> Result<String> {
         if let Some(location) = &self.artifact_location {
             return artifact_location_url(location).map(String::from);
         }

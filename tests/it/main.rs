@@ -8,11 +8,11 @@ mod architecture;
 mod attributes;
 #[cfg(feature = "blocking")]
 mod blocking;
+#[cfg(feature = "on-device")]
+mod cli;
 mod client_concurrency;
 mod client_outcomes;
 mod client_requests;
-#[cfg(feature = "on-device")]
-mod decide_cli;
 #[cfg(feature = "on-device")]
 mod explain;
 mod faults;

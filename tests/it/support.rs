@@ -44,24 +44,45 @@ pub fn read_yaml(path: &std::path::Path) -> serde_json::Value {
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
-/// The binary of an example, built next to the test binaries. `cargo test` builds the examples
-/// but a filtered `cargo test --test it` does not, and leaves an older binary in place: so
-/// cargo is asked every time (a no-op when it is fresh).
-pub fn example(name: &str) -> PathBuf {
+/// `target/<profile>`, where cargo puts the binaries of the tests' build.
+fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary");
-    let dir = exe
-        .parent()
+    exe.parent()
         .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// Runs `cargo build ARGS` in this package, failing the test when it fails. `cargo test`
+/// builds the examples but a filtered `cargo test --test it` does not, and leaves an older
+/// binary in place: so cargo is asked every time (a no-op when it is fresh).
+fn cargo_build(args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = std::process::Command::new(cargo)
-        .args(["build", "--all-features", "--example", name])
+        .arg("build")
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "building the {name} example");
-    path
+    assert!(status.success(), "cargo build {args:?}");
+}
+
+/// The binary of an example, built next to the test binaries.
+pub fn example(name: &str) -> PathBuf {
+    cargo_build(&["--all-features", "--example", name]);
+    profile_dir()
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The `adobe-target` command (the `cli/` package), built next to the test binaries, once
+/// per test run.
+pub fn cli() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            cargo_build(&["-p", "adobe-target-cli", "--bin", "adobe-target"]);
+            profile_dir().join(format!("adobe-target{}", std::env::consts::EXE_SUFFIX))
+        })
+        .clone()
 }
