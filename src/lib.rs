@@ -31,6 +31,8 @@ mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 mod ondevice;
+#[cfg(feature = "openfeature")]
+pub mod openfeature;
 mod options;
 mod remote;
 mod visitor;

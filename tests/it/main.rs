@@ -23,6 +23,8 @@ mod load_smoke;
 mod log_hygiene;
 #[cfg(feature = "on-device")]
 mod ondevice;
+#[cfg(all(feature = "openfeature", feature = "on-device"))]
+mod openfeature;
 mod options_validation;
 #[cfg(feature = "on-device")]
 mod quickstart;
