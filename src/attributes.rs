@@ -89,21 +89,66 @@ impl Attributes {
     }
 
     /// All attributes of one mbox.
+    ///
+    /// ```
+    /// # async fn run(client: adobe_target::TargetClient) -> adobe_target::Result<()> {
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// let flags = client.get_attributes(&["feature-flags"], GetOffersOptions::default()).await?;
+    /// if let Some(all) = flags.as_object("feature-flags") {
+    ///     for (key, value) in all {
+    ///         println!("{key} = {value}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn as_object(&self, mbox: &str) -> Option<&Map<String, Value>> {
         self.values.get(mbox)
     }
 
     /// All attributes, by mbox.
+    ///
+    /// ```
+    /// # async fn run(client: adobe_target::TargetClient) -> adobe_target::Result<()> {
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// let flags = client.get_attributes(&["feature-flags"], GetOffersOptions::default()).await?;
+    /// for (mbox, attributes) in flags.all() {
+    ///     println!("{mbox}: {} attributes", attributes.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn all(&self) -> &BTreeMap<String, Map<String, Value>> {
         &self.values
     }
 
     /// The response they came from (with its cookies).
+    ///
+    /// ```
+    /// # async fn run(client: adobe_target::TargetClient) -> adobe_target::Result<()> {
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// let flags = client.get_attributes(&["feature-flags"], GetOffersOptions::default()).await?;
+    /// // The cookies to set, as for any call.
+    /// let cookie = flags.response().target_cookie.as_ref().map(|c| c.value.clone());
+    /// # let _ = cookie;
+    /// # Ok(()) }
+    /// ```
     pub fn response(&self) -> &TargetResponse {
         &self.response
     }
 
     /// The response they came from, by value.
+    ///
+    /// ```
+    /// # async fn run(client: adobe_target::TargetClient) -> adobe_target::Result<()> {
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// let flags = client.get_attributes(&["feature-flags"], GetOffersOptions::default()).await?;
+    /// let response = flags.into_response();
+    /// println!("{:?}", response.meta.decisioning_method);
+    /// # Ok(()) }
+    /// ```
     pub fn into_response(self) -> TargetResponse {
         self.response
     }

@@ -130,6 +130,16 @@ impl TargetClient {
     }
 
     /// The options the client was created with.
+    ///
+    /// ```
+    /// # async fn run() -> adobe_target::Result<()> {
+    /// use adobe_target::{ClientOptions, TargetClient};
+    ///
+    /// let client = TargetClient::create(ClientOptions::new("acme", "org@AdobeOrg")).await?;
+    /// assert_eq!(client.options().client_code(), "acme");
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+    /// ```
     pub fn options(&self) -> &ClientOptions {
         &self.inner.pipeline.options
     }

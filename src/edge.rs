@@ -26,6 +26,15 @@ pub struct EdgeCluster(Box<str>);
 
 impl EdgeCluster {
     /// The cluster in `text`, or `None` when it is not a cluster id.
+    ///
+    /// ```
+    /// use adobe_target::EdgeCluster;
+    ///
+    /// assert_eq!(EdgeCluster::parse("35").map(|c| c.to_string()).as_deref(), Some("35"));
+    /// // What a browser may send instead is refused: it must never choose a host.
+    /// assert!(EdgeCluster::parse("1@127.0.0.1:8080/").is_none());
+    /// assert!(EdgeCluster::parse("../../evil").is_none());
+    /// ```
     pub fn parse(text: &str) -> Option<Self> {
         let valid = !text.is_empty()
             && text.len() <= MAX_CLUSTER_LEN
@@ -34,6 +43,13 @@ impl EdgeCluster {
     }
 
     /// The cluster id.
+    ///
+    /// ```
+    /// use adobe_target::EdgeCluster;
+    ///
+    /// let cluster = EdgeCluster::parse("28").expect("a cluster id");
+    /// assert_eq!(format!("mboxedge{}.tt.omtrdc.net", cluster.as_str()), "mboxedge28.tt.omtrdc.net");
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }

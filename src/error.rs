@@ -109,6 +109,17 @@ pub(crate) const BODY_EXCERPT: usize = 512;
 
 impl Error {
     /// The HTTP status, for errors that carry one.
+    ///
+    /// ```
+    /// # async fn run(client: adobe_target::TargetClient, options: adobe_target::GetOffersOptions) {
+    /// if let Err(error) = client.get_offers(options).await {
+    ///     match error.status() {
+    ///         Some(status) => eprintln!("the Edge answered {status}: {error}"),
+    ///         None => eprintln!("no answer: {error}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Http { status, .. } | Self::ArtifactDownload { status, .. } => Some(*status),
@@ -118,6 +129,14 @@ impl Error {
     }
 
     /// Whether trying the same call again may succeed: connection failures, timeouts, 429 and 5xx.
+    ///
+    /// ```
+    /// use adobe_target::Error;
+    ///
+    /// let refused = Error::InvalidRequest("execute or prefetch is required".to_owned());
+    /// assert!(!refused.is_retryable());
+    /// assert_eq!(refused.status(), None);
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Http { status, .. } | Self::ArtifactDownload { status, .. } => {

@@ -75,6 +75,13 @@ impl WebRequests {
     /// For the Adobe organization whose `AMCV_<orgId>` cookie carries the visitor's
     /// Experience Cloud id. No IP header is trusted; page URLs are `https`; cookies are
     /// `SameSite=Lax` and `Secure`.
+    ///
+    /// ```
+    /// use adobe_target::web::WebRequests;
+    ///
+    /// let web = WebRequests::new("65453EA95A70434F0A495D34@AdobeOrg");
+    /// # let _ = web;
+    /// ```
     pub fn new(organization_id: &str) -> Self {
         Self {
             visitor_cookie: visitor_cookie_name(organization_id),
@@ -89,24 +96,55 @@ impl WebRequests {
     /// `x-forwarded-for`). Of a list, the last address is taken: the one your proxy added
     /// (earlier ones came from the browser and may be made up). A value that is not an IP
     /// address is ignored. Without this, no header is trusted and no address is sent.
+    ///
+    /// ```
+    /// use adobe_target::web::WebRequests;
+    ///
+    /// // Behind a proxy that appends the client's address to X-Forwarded-For.
+    /// let web = WebRequests::new("org@AdobeOrg").trusted_ip_header(http::HeaderName::from_static("x-forwarded-for"));
+    /// # let _ = web;
+    /// ```
     pub fn trusted_ip_header(mut self, name: HeaderName) -> Self {
         self.trusted_ip_header = Some(name);
         self
     }
 
     /// Whether page URLs are `http` (a service behind no TLS) or `https` (default).
+    ///
+    /// ```
+    /// use adobe_target::web::WebRequests;
+    ///
+    /// // A development server on http://localhost: page URLs start with http://.
+    /// let web = WebRequests::new("org@AdobeOrg").plain_http(true);
+    /// # let _ = web;
+    /// ```
     pub fn plain_http(mut self, plain: bool) -> Self {
         self.scheme = if plain { "http" } else { "https" };
         self
     }
 
     /// The `SameSite` attribute of the cookies set. Default `Lax`.
+    ///
+    /// ```
+    /// use adobe_target::web::{SameSite, WebRequests};
+    ///
+    /// let web = WebRequests::new("org@AdobeOrg").same_site(SameSite::Strict);
+    /// # let _ = web;
+    /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = same_site;
         self
     }
 
     /// Whether the cookies set carry `Secure`. Default true (`SameSite=None` needs it).
+    ///
+    /// ```
+    /// use adobe_target::web::WebRequests;
+    ///
+    /// // Cookies without `Secure`, for http://localhost only.
+    /// let web = WebRequests::new("org@AdobeOrg").secure(false);
+    /// # let _ = web;
+    /// ```
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
@@ -116,6 +154,24 @@ impl WebRequests {
     /// `AMCV_<orgId>` cookies, and for `request`'s context (where the request leaves them out)
     /// the user agent, the `Sec-CH-UA*` Client Hints, the page URL (`Host` and path) and the
     /// visitor's address from the trusted header.
+    ///
+    /// ```
+    /// use adobe_target::web::WebRequests;
+    /// use adobe_target::delivery::types::DeliveryRequest;
+    ///
+    /// let (parts, ()) = http::Request::get("/checkout")
+    ///     .header(http::header::HOST, "shop.example")
+    ///     .header(http::header::COOKIE, "mboxEdgeCluster=35")
+    ///     .header(http::header::USER_AGENT, "Mozilla/5.0")
+    ///     .body(())?
+    ///     .into_parts();
+    /// let request: DeliveryRequest = serde_json::from_value(serde_json::json!({
+    ///     "execute": {"mboxes": [{"name": "hero", "index": 0}]}
+    /// }))?;
+    /// let options = WebRequests::new("org@AdobeOrg").get_offers_options(&parts, request);
+    /// assert_eq!(options.location_hint().map(|c| c.as_str()), Some("35"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_offers_options(
         &self,
         parts: &http::request::Parts,

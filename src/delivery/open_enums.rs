@@ -18,7 +18,14 @@ macro_rules! open_enum {
         }
 
         impl $name {
-            /// The value as it is on the wire.
+            /// The value as it is on the wire; a value this crate does not know yet is kept.
+            ///
+            /// ```
+            #[doc = concat!("use adobe_target::delivery::types::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let newer = ", stringify!($name), "::from(\"added-by-the-edge-later\");")]
+            /// assert_eq!(newer.as_str(), "added-by-the-edge-later");
+            /// ```
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $wire,)+
@@ -175,6 +182,12 @@ pub enum DecisioningMethod {
 
 impl DecisioningMethod {
     /// The value as it is on the wire and in option maps.
+    ///
+    /// ```
+    /// use adobe_target::DecisioningMethod;
+    ///
+    /// assert_eq!(DecisioningMethod::OnDevice.as_str(), "on-device");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::ServerSide => "server-side",
@@ -250,6 +263,12 @@ pub enum ChannelType {
 
 impl ChannelType {
     /// The value as it is on the wire.
+    ///
+    /// ```
+    /// use adobe_target::delivery::types::ChannelType;
+    ///
+    /// assert_eq!(ChannelType::Mobile.as_str(), "mobile");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Mobile => "mobile",

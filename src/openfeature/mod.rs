@@ -132,6 +132,19 @@ pub struct TargetProvider {
 
 impl TargetProvider {
     /// A provider for `client`'s decisions, named `adobe-target`.
+    ///
+    /// ```
+    /// # async fn run() -> adobe_target::Result<()> {
+    /// use adobe_target::openfeature::TargetProvider;
+    /// use adobe_target::{ClientOptions, TargetClient};
+    ///
+    /// let client = TargetClient::create(ClientOptions::new("acme", "org@AdobeOrg")).await?;
+    /// open_feature::OpenFeature::singleton_mut()
+    ///     .await
+    ///     .set_provider(TargetProvider::new(client))
+    ///     .await;
+    /// # Ok(()) }
+    /// ```
     pub fn new(client: TargetClient) -> Self {
         Self {
             client,

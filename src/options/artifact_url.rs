@@ -91,6 +91,13 @@ pub enum ArtifactFormat {
 
 impl ArtifactFormat {
     /// The artifact's file name on the CDN.
+    ///
+    /// ```
+    /// use adobe_target::ArtifactFormat;
+    ///
+    /// assert_eq!(ArtifactFormat::Bin.file_name(), "rules.bin");
+    /// assert_eq!(ArtifactFormat::default().file_name(), "rules.json");
+    /// ```
     pub fn file_name(self) -> &'static str {
         match self {
             Self::Json => "rules.json",

@@ -37,6 +37,18 @@ pub struct GetOffersOptions {
 
 impl GetOffersOptions {
     /// Options for a Delivery request.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    /// use adobe_target::delivery::types::DeliveryRequest;
+    ///
+    /// let request: DeliveryRequest = serde_json::from_value(serde_json::json!({
+    ///     "execute": {"mboxes": [{"name": "hero", "index": 0}]}
+    /// }))?;
+    /// let options = GetOffersOptions::new(request);
+    /// # let _ = options;
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn new(request: DeliveryRequest) -> Self {
         Self {
             request: Some(request),
@@ -45,12 +57,32 @@ impl GetOffersOptions {
     }
 
     /// The Delivery request.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    /// use adobe_target::delivery::types::DeliveryRequest;
+    ///
+    /// let request: DeliveryRequest = serde_json::from_value(serde_json::json!({
+    ///     "execute": {"mboxes": [{"name": "hero", "index": 0}]}
+    /// }))?;
+    /// let options = GetOffersOptions::default().target_cookie("session#abc#1900000000").request(request);
+    /// # let _ = options;
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn request(mut self, request: DeliveryRequest) -> Self {
         self.request = Some(request);
         self
     }
 
     /// The value of the visitor's `mbox` cookie.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// // The browser's `mbox` cookie, as it came.
+    /// let options = GetOffersOptions::default().target_cookie("session#8d3ba0f2#1900000000|PC#8d3ba0f2.28_0#1900000000");
+    /// # let _ = options;
+    /// ```
     pub fn target_cookie(mut self, cookie: impl Into<String>) -> Self {
         self.target_cookie = Some(cookie.into());
         self
@@ -75,11 +107,28 @@ impl GetOffersOptions {
 
     /// The edge cluster set with [`target_location_hint`](Self::target_location_hint), if it
     /// was a cluster id.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// let hinted = GetOffersOptions::default().target_location_hint("28");
+    /// assert_eq!(hinted.location_hint().map(|c| c.as_str()), Some("28"));
+    /// // A value that is not a cluster id is ignored.
+    /// let hostile = GetOffersOptions::default().target_location_hint("1@evil.example");
+    /// assert!(hostile.location_hint().is_none());
+    /// ```
     pub fn location_hint(&self) -> Option<&EdgeCluster> {
         self.target_location_hint.as_ref()
     }
 
     /// The session id to use when the cookie has no live session.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// let options = GetOffersOptions::default().session_id("8d3ba0f2-visit-1");
+    /// # let _ = options;
+    /// ```
     pub fn session_id(mut self, session_id: impl Into<String>) -> Self {
         self.session_id = Some(session_id.into());
         self
@@ -109,6 +158,14 @@ impl GetOffersOptions {
     /// Who asks for the supplemental data id that ties this call's Target hit to its Analytics
     /// hit (A4T); default `target-global-mbox`. Within one [`Visitor`], each consumer's first
     /// call gets the page view's current id, and a consumer asking again starts a new one.
+    ///
+    /// ```
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// // A second supplemental data id for the same page view (another A4T consumer).
+    /// let options = GetOffersOptions::default().consumer_id("target-global-mbox-2");
+    /// # let _ = options;
+    /// ```
     pub fn consumer_id(mut self, consumer_id: impl Into<String>) -> Self {
         self.consumer_id = Some(consumer_id.into());
         self
@@ -146,6 +203,14 @@ impl GetOffersOptions {
     }
 
     /// How this call is decided, overriding the client's default.
+    ///
+    /// ```
+    /// use adobe_target::{DecisioningMethod, GetOffersOptions};
+    ///
+    /// // Ask the Edge for this call, whatever the client decides by default.
+    /// let options = GetOffersOptions::default().decisioning_method(DecisioningMethod::ServerSide);
+    /// # let _ = options;
+    /// ```
     pub fn decisioning_method(mut self, method: DecisioningMethod) -> Self {
         self.decisioning_method = Some(method);
         self
@@ -153,6 +218,14 @@ impl GetOffersOptions {
 
     /// The timeout of this call, overriding the client's. It must be greater than zero: a call
     /// with a zero timeout is refused with [`Error::InvalidRequest`], as the map's `timeout: 0` is.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use adobe_target::GetOffersOptions;
+    ///
+    /// let options = GetOffersOptions::default().timeout(Duration::from_millis(250));
+    /// # let _ = options;
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

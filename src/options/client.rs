@@ -200,6 +200,15 @@ impl ClientOptions {
     }
 
     /// The timeout of one Delivery API call, retries included. Default 3 s.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    /// use std::time::Duration;
+    ///
+    /// // Calls to the Edge give up after 800 ms (retries included).
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").timeout(Duration::from_millis(800));
+    /// # let _ = options;
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -207,6 +216,14 @@ impl ClientOptions {
 
     /// The host (and port) to call when the visitor's edge cluster is unknown, instead of
     /// `{client}.tt.omtrdc.net`. No scheme: see [`secure`](Self::secure).
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// // A first-party CNAME for the Edge.
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").server_domain("target.acme.example");
+    /// # let _ = options;
+    /// ```
     pub fn server_domain(mut self, domain: impl Into<String>) -> Self {
         self.server_domain = Some(domain.into());
         self
@@ -215,36 +232,87 @@ impl ClientOptions {
     /// The edge cluster to use when the visitor's cookie does not name one, such as `"28"`.
     /// A value that is not a cluster id (1 to 16 ASCII letters and digits) is refused by
     /// [`validate`](Self::validate) with [`Error::InvalidOptions`].
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// // Start on edge cluster 28 until a response names the visitor's own.
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").target_location_hint("28");
+    /// # let _ = options;
+    /// ```
     pub fn target_location_hint(mut self, hint: impl Into<String>) -> Self {
         self.target_location_hint = Some(hint.into());
         self
     }
 
     /// HTTPS (the default) or plain HTTP.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// // Plain HTTP, for a local Edge stub only.
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg")
+    ///     .secure(false)
+    ///     .server_domain("127.0.0.1:8080");
+    /// # let _ = options;
+    /// ```
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
     }
 
     /// How decisions are made by default: server-side (default), on-device or hybrid.
+    ///
+    /// ```
+    /// use adobe_target::{ClientOptions, DecisioningMethod};
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").decisioning_method(DecisioningMethod::Hybrid);
+    /// # let _ = options;
+    /// ```
     pub fn decisioning_method(mut self, method: DecisioningMethod) -> Self {
         self.decisioning_method = method;
         self
     }
 
     /// How often the on-device artifact is refreshed; zero turns polling off. Default 5 minutes.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    /// use std::time::Duration;
+    ///
+    /// // Look for a new artifact every minute; `Duration::ZERO` loads it once.
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").polling_interval(Duration::from_secs(60));
+    /// # let _ = options;
+    /// ```
     pub fn polling_interval(mut self, interval: Duration) -> Self {
         self.polling_interval = interval;
         self
     }
 
     /// How long [`TargetClient::ready`](crate::TargetClient::ready) waits for the artifact. Default: no limit.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    /// use std::time::Duration;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").maximum_wait_ready(Duration::from_secs(5));
+    /// # let _ = options;
+    /// ```
     pub fn maximum_wait_ready(mut self, wait: Duration) -> Self {
         self.maximum_wait_ready = Some(wait);
         self
     }
 
     /// The URL of the rules artifact, instead of the one computed from client and environment.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg")
+    ///     .artifact_location("https://cdn.acme.example/target/rules.json");
+    /// assert_eq!(options.artifact_url()?, "https://cdn.acme.example/target/rules.json");
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn artifact_location(mut self, url: impl Into<String>) -> Self {
         self.artifact_location = Some(url.into());
         self
@@ -272,6 +340,24 @@ impl ClientOptions {
     }
 
     /// A rules artifact to start from, so no first download is needed.
+    ///
+    /// ```
+    /// # #[cfg(feature = "on-device")]
+    /// # async fn run() -> adobe_target::Result<()> {
+    /// use adobe_target::{ClientOptions, DecisioningMethod, TargetClient};
+    ///
+    /// let artifact = serde_json::json!({"version": "1.0.0", "meta": {"clientCode": "acme"}});
+    /// let client = TargetClient::create(
+    ///     ClientOptions::new("acme", "org@AdobeOrg")
+    ///         .decisioning_method(DecisioningMethod::OnDevice)
+    ///         .artifact_payload(artifact),
+    /// )
+    /// .await?;
+    /// client.ready().await?;
+    /// # Ok(()) }
+    /// # #[cfg(feature = "on-device")]
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+    /// ```
     pub fn artifact_payload(mut self, artifact: Value) -> Self {
         self.artifact_payload = Some(Arc::new(artifact));
         self
@@ -296,24 +382,55 @@ impl ClientOptions {
     /// Whether the artifact is downloaded and read as `rules.json` (default) or as the
     /// obfuscated `rules.bin`. Without it, an `artifact_location` ending in `.bin` is read as
     /// `bin`, as in the Node.js SDK.
+    ///
+    /// ```
+    /// use adobe_target::{ArtifactFormat, ClientOptions};
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").artifact_format(ArtifactFormat::Bin);
+    /// assert!(options.artifact_url()?.ends_with("/rules.bin"));
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn artifact_format(mut self, format: ArtifactFormat) -> Self {
         self.artifact_format = Some(format);
         self
     }
 
     /// The Target environment id sent with every request that does not set its own.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").environment_id(4217);
+    /// # let _ = options;
+    /// ```
     pub fn environment_id(mut self, id: i64) -> Self {
         self.environment_id = Some(id);
         self
     }
 
     /// The environment name of the artifact (`production`, `staging`, `development` or a custom name).
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").environment("staging");
+    /// assert_eq!(options.artifact_url()?, "https://assets.adobetarget.com/acme/staging/v1/rules.json");
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = environment.into();
         self
     }
 
     /// The CDN environment: `production` (default), `staging` or `development`.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").cdn_environment("staging");
+    /// assert!(options.artifact_url()?.starts_with("https://assets.staging.adobetarget.com/"));
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn cdn_environment(mut self, environment: impl Into<String>) -> Self {
         self.cdn_environment = environment.into();
         self
@@ -321,24 +438,54 @@ impl ClientOptions {
 
     /// The CDN host for the artifact and geo lookups, instead of `assets.adobetarget.com`
     /// (`https://` is assumed; give `http://host:port` for a local mirror).
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").cdn_base_path("http://127.0.0.1:9000");
+    /// assert_eq!(options.artifact_url()?, "http://127.0.0.1:9000/acme/production/v1/rules.json");
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn cdn_base_path(mut self, host: impl Into<String>) -> Self {
         self.cdn_base_path = Some(host.into());
         self
     }
 
     /// Whether performance telemetry is sent to Target. Default true.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").telemetry_enabled(false);
+    /// # let _ = options;
+    /// ```
     pub fn telemetry_enabled(mut self, enabled: bool) -> Self {
         self.telemetry_enabled = enabled;
         self
     }
 
     /// A version string sent as the `version` query parameter.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").version("shop-2.3.1");
+    /// # let _ = options;
+    /// ```
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self
     }
 
     /// The property token used when a request names none.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").property_token("8c4630b1-16db-e2fc-3391-8b3d81436cfb");
+    /// assert!(options.artifact_url()?.ends_with("/v1/8c4630b1-16db-e2fc-3391-8b3d81436cfb/rules.json"));
+    /// # Ok::<(), adobe_target::Error>(())
+    /// ```
     pub fn property_token(mut self, token: impl Into<String>) -> Self {
         self.property_token = Some(token.into());
         self
@@ -346,6 +493,16 @@ impl ClientOptions {
 
     /// Your own `reqwest::Client` (proxy, TLS roots, pool settings). Its own timeouts apply on top of
     /// [`timeout`](Self::timeout).
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// // Share your service's pool, or set its proxy and TLS settings.
+    /// let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").http_client(http);
+    /// # let _ = options;
+    /// # Ok::<(), reqwest::Error>(())
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -353,12 +510,29 @@ impl ClientOptions {
 
     /// Retries after a connection error, a 429 or a 5xx, with exponential backoff and jitter.
     /// Default 2, at most 10.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// // Never retry (the default retries connection errors, 429 and 5xx twice).
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").max_retries(0);
+    /// # let _ = options;
+    /// ```
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
     }
 
     /// At most this many Delivery API calls in flight from this client; more wait their turn.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let limit = NonZeroUsize::new(32).expect("not zero");
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").max_in_flight(limit);
+    /// # let _ = options;
+    /// ```
     pub fn max_in_flight(mut self, limit: NonZeroUsize) -> Self {
         self.max_in_flight = Some(limit);
         self
@@ -367,6 +541,15 @@ impl ClientOptions {
     /// How many display-notification requests of on-device decisions are in flight at once.
     /// Default 256: at an Edge that answers in 50 ms, about 5,000 a second per client. Each
     /// request reports one visitor's decisions of one call.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let limit = NonZeroUsize::new(64).expect("not zero");
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").notification_concurrency(limit);
+    /// # let _ = options;
+    /// ```
     pub fn notification_concurrency(mut self, limit: NonZeroUsize) -> Self {
         self.notification_concurrency = limit;
         self
@@ -374,6 +557,13 @@ impl ClientOptions {
 
     /// How much memory notifications waiting to be sent (and in flight) may take, by an
     /// estimate of their size. Default 64 MiB (tens of thousands of typical requests).
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").notification_queue_bytes(16 << 20);
+    /// # let _ = options;
+    /// ```
     pub fn notification_queue_bytes(mut self, bytes: usize) -> Self {
         self.notification_queue_bytes = bytes;
         self
@@ -382,12 +572,31 @@ impl ClientOptions {
     /// What an on-device call does when the notification queue is full: wait briefly for room
     /// (default: up to 100 ms), or refuse at once. A notification that finds no room is
     /// reported with [`Event::SendNotificationError`] and a `warn` line, never dropped silently.
+    ///
+    /// ```
+    /// use adobe_target::{ClientOptions, NotificationOverflow};
+    ///
+    /// // Never make a call wait: refuse and report when the queue is full.
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").notification_overflow(NotificationOverflow::Refuse);
+    /// # let _ = options;
+    /// ```
     pub fn notification_overflow(mut self, policy: NotificationOverflow) -> Self {
         self.notification_overflow = policy;
         self
     }
 
     /// Calls `handler` for every [`Event`], from the task that caused it; keep it quick.
+    ///
+    /// ```
+    /// use adobe_target::{ClientOptions, Event};
+    ///
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").on_event(|event| {
+    ///     if let Event::ArtifactDownloadFailed { error, .. } = event {
+    ///         eprintln!("rules not refreshed: {error}");
+    ///     }
+    /// });
+    /// # let _ = options;
+    /// ```
     pub fn on_event(mut self, handler: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.handlers.push(Arc::new(handler));
         self
@@ -412,6 +621,16 @@ impl ClientOptions {
     /// Hands the notification requests of on-device decisions to `handler` instead of sending
     /// them to Target (to batch them yourself, or to inspect them offline), prepared as they
     /// would be sent: request id, visitor ids, supplemental data id and the rest filled in.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// // Send on-device display notifications yourself (a queue of your own, for example).
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").notification_handler(|request| {
+    ///     println!("{}", serde_json::to_string(&request).unwrap_or_default());
+    /// });
+    /// # let _ = options;
+    /// ```
     pub fn notification_handler(
         mut self,
         handler: impl Fn(DeliveryRequest) + Send + Sync + 'static,
@@ -422,12 +641,26 @@ impl ClientOptions {
 
     /// Whether on-device decisions look up the geo of a request that has an IP address but no
     /// location, when the artifact targets by geo (one CDN call per such request). Default true.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// // Decide geo-targeted rules only from the request's own geo fields.
+    /// let options = ClientOptions::new("acme", "org@AdobeOrg").geo_lookup(false);
+    /// # let _ = options;
+    /// ```
     pub fn geo_lookup(mut self, enabled: bool) -> Self {
         self.geo_lookup = enabled;
         self
     }
 
     /// The client code.
+    ///
+    /// ```
+    /// use adobe_target::ClientOptions;
+    ///
+    /// assert_eq!(ClientOptions::new("acme", "org@AdobeOrg").client_code(), "acme");
+    /// ```
     pub fn client_code(&self) -> &str {
         &self.client
     }

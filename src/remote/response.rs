@@ -83,6 +83,16 @@ struct Site<'a> {
 
 impl TargetResponse {
     /// The request and response for at.js's `serverState`.
+    ///
+    /// ```
+    /// # async fn run(client: adobe_target::TargetClient, options: adobe_target::GetOffersOptions) -> adobe_target::Result<()> {
+    /// let out = client.get_offers(options).await?;
+    /// // at.js 2.x reads this as `targetGlobalSettings.serverState`.
+    /// let state = serde_json::to_string(&out.server_state()).unwrap_or_default();
+    /// let script = format!("window.targetGlobalSettings = {{serverState: {state}}};");
+    /// # let _ = script;
+    /// # Ok(()) }
+    /// ```
     pub fn server_state(&self) -> ServerState<'_> {
         ServerState {
             request: &self.request,
@@ -151,6 +161,15 @@ impl TargetResponse {
     }
 
     /// The traces, when the request asked for one.
+    ///
+    /// ```
+    /// # async fn run(client: adobe_target::TargetClient, options: adobe_target::GetOffersOptions) -> adobe_target::Result<()> {
+    /// let out = client.get_offers(options).await?;
+    /// for trace in out.traces() {
+    ///     println!("{}", serde_json::to_string_pretty(trace).unwrap_or_default());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn traces(&self) -> Vec<&TraceResponse> {
         self.sites().filter_map(|s| s.trace).collect()
     }

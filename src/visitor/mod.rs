@@ -85,6 +85,18 @@ impl Visitor {
     /// A visitor of `organization_id` (`@AdobeOrg` is added when missing, as the ID service
     /// does) from the value of its `AMCV_<orgId>` cookie, if the browser sent one. The cookie
     /// is the visitor's input: a value that does not decode gives no ids.
+    ///
+    /// ```
+    /// use adobe_target::Visitor;
+    ///
+    /// let cookie = "179643557%7CMCMID%7C12345678901234567890123456789012345678%7CMCAAMLH-1700000000%7C9";
+    /// let visitor = Visitor::new("65453EA95A70434F0A495D34@AdobeOrg", Some(cookie));
+    /// assert_eq!(
+    ///     visitor.marketing_cloud_visitor_id().as_deref(),
+    ///     Some("12345678901234567890123456789012345678")
+    /// );
+    /// assert!(Visitor::new("65453EA95A70434F0A495D34@AdobeOrg", None).marketing_cloud_visitor_id().is_none());
+    /// ```
     pub fn new(organization_id: &str, cookie: Option<&str>) -> Self {
         let organization_id = if organization_id.contains('@') {
             organization_id.to_owned()
@@ -108,12 +120,29 @@ impl Visitor {
     }
 
     /// The Experience Cloud id (`MCMID` of the cookie).
+    ///
+    /// ```
+    /// use adobe_target::Visitor;
+    ///
+    /// let visitor = Visitor::new("org@AdobeOrg", Some("1%7CMCMID%7C42"));
+    /// assert_eq!(visitor.marketing_cloud_visitor_id().as_deref(), Some("42"));
+    /// ```
     pub fn marketing_cloud_visitor_id(&self) -> Option<String> {
         self.lock().values.mcmid.clone()
     }
 
     /// The supplemental data id for `consumer_id`, by the ID service's rules: the current id
     /// for a consumer's first request, a new one when the same consumer asks again.
+    ///
+    /// ```
+    /// use adobe_target::Visitor;
+    ///
+    /// let visitor = Visitor::new("org@AdobeOrg", None);
+    /// // One id per consumer and page view, as the ID service hands them out.
+    /// let first = visitor.supplemental_data_id("target-global-mbox");
+    /// assert_eq!(first, visitor.supplemental_data_id("analytics"));
+    /// assert_ne!(first, visitor.supplemental_data_id("target-global-mbox"));
+    /// ```
     pub fn supplemental_data_id(&self, consumer_id: &str) -> String {
         let mut inner = self.lock();
         inner
@@ -125,6 +154,21 @@ impl Visitor {
     /// Sets the visitor's customer ids (the ID service's `setCustomerIDs`). They come first in
     /// a request's `id.customerIds`, before the request's own, and go back to the page in the
     /// visitor state.
+    ///
+    /// ```
+    /// use adobe_target::Visitor;
+    /// use adobe_target::delivery::types::{AuthenticatedState, CustomerId};
+    ///
+    /// let visitor = Visitor::new("org@AdobeOrg", None);
+    /// let login: CustomerId = CustomerId::builder()
+    ///     .id("crm-1234")
+    ///     .integration_code("crm")
+    ///     .authenticated_state(AuthenticatedState::Authenticated)
+    ///     .try_into()?;
+    /// visitor.set_customer_ids(vec![login]);
+    /// assert!(visitor.state().as_json().to_string().contains("crm-1234"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_customer_ids(&self, ids: Vec<CustomerId>) {
         self.set_customer_id_map(customer_id_map(&ids));
     }
@@ -136,6 +180,14 @@ impl Visitor {
 
     /// The state to hand to the page's Visitor API
     /// (`Visitor.getInstance(orgId, {serverState})`).
+    ///
+    /// ```
+    /// use adobe_target::Visitor;
+    ///
+    /// let visitor = Visitor::new("org@AdobeOrg", None);
+    /// let sdid = visitor.supplemental_data_id("target-global-mbox");
+    /// assert_eq!(visitor.state().supplemental_data_id(), Some(sdid.as_str()));
+    /// ```
     pub fn state(&self) -> VisitorState {
         let inner = self.lock();
         let mut state = Map::new();
@@ -219,11 +271,29 @@ pub struct VisitorState(Value);
 
 impl VisitorState {
     /// The state as JSON.
+    ///
+    /// ```
+    /// use adobe_target::Visitor;
+    ///
+    /// let state = Visitor::new("org@AdobeOrg", None).state();
+    /// // For the page: `Visitor.getInstance("org@AdobeOrg", {serverState: ...})`.
+    /// let script = format!("Visitor.getInstance(\"org@AdobeOrg\", {{serverState: {}}});", state.as_json());
+    /// # let _ = script;
+    /// ```
     pub fn as_json(&self) -> &Value {
         &self.0
     }
 
     /// The current supplemental data id, once one was handed out.
+    ///
+    /// ```
+    /// use adobe_target::Visitor;
+    ///
+    /// let visitor = Visitor::new("org@AdobeOrg", None);
+    /// assert_eq!(visitor.state().supplemental_data_id(), None);
+    /// let sdid = visitor.supplemental_data_id("target-global-mbox");
+    /// assert_eq!(visitor.state().supplemental_data_id(), Some(sdid.as_str()));
+    /// ```
     pub fn supplemental_data_id(&self) -> Option<&str> {
         self.0
             .as_object()?
