@@ -310,6 +310,7 @@ impl ClientOptions {
     ///
     /// let options = ClientOptions::new("acme", "org@AdobeOrg")
     ///     .artifact_location("https://cdn.acme.example/target/rules.json");
+    /// # #[cfg(feature = "on-device")]
     /// assert_eq!(options.artifact_url()?, "https://cdn.acme.example/target/rules.json");
     /// # Ok::<(), adobe_target::Error>(())
     /// ```
@@ -387,6 +388,7 @@ impl ClientOptions {
     /// use adobe_target::{ArtifactFormat, ClientOptions};
     ///
     /// let options = ClientOptions::new("acme", "org@AdobeOrg").artifact_format(ArtifactFormat::Bin);
+    /// # #[cfg(feature = "on-device")]
     /// assert!(options.artifact_url()?.ends_with("/rules.bin"));
     /// # Ok::<(), adobe_target::Error>(())
     /// ```
@@ -414,6 +416,7 @@ impl ClientOptions {
     /// use adobe_target::ClientOptions;
     ///
     /// let options = ClientOptions::new("acme", "org@AdobeOrg").environment("staging");
+    /// # #[cfg(feature = "on-device")]
     /// assert_eq!(options.artifact_url()?, "https://assets.adobetarget.com/acme/staging/v1/rules.json");
     /// # Ok::<(), adobe_target::Error>(())
     /// ```
@@ -428,6 +431,7 @@ impl ClientOptions {
     /// use adobe_target::ClientOptions;
     ///
     /// let options = ClientOptions::new("acme", "org@AdobeOrg").cdn_environment("staging");
+    /// # #[cfg(feature = "on-device")]
     /// assert!(options.artifact_url()?.starts_with("https://assets.staging.adobetarget.com/"));
     /// # Ok::<(), adobe_target::Error>(())
     /// ```
@@ -443,6 +447,7 @@ impl ClientOptions {
     /// use adobe_target::ClientOptions;
     ///
     /// let options = ClientOptions::new("acme", "org@AdobeOrg").cdn_base_path("http://127.0.0.1:9000");
+    /// # #[cfg(feature = "on-device")]
     /// assert_eq!(options.artifact_url()?, "http://127.0.0.1:9000/acme/production/v1/rules.json");
     /// # Ok::<(), adobe_target::Error>(())
     /// ```
@@ -483,6 +488,7 @@ impl ClientOptions {
     /// use adobe_target::ClientOptions;
     ///
     /// let options = ClientOptions::new("acme", "org@AdobeOrg").property_token("8c4630b1-16db-e2fc-3391-8b3d81436cfb");
+    /// # #[cfg(feature = "on-device")]
     /// assert!(options.artifact_url()?.ends_with("/v1/8c4630b1-16db-e2fc-3391-8b3d81436cfb/rules.json"));
     /// # Ok::<(), adobe_target::Error>(())
     /// ```
