@@ -30,6 +30,10 @@ const OPEN_ENUMS: [&str; 3] = ["OptionType", "MetricType", "AuthenticatedState"]
 /// SDK accepts (`Web`, `Mobile`) while always sending the API's.
 const CLOSED_ENUMS: [&str; 2] = ["DecisioningMethod", "ChannelType"];
 
+/// Models replaced by ours in `src/delivery/shared.rs`, the same on the wire but cheap to clone:
+/// an on-device decision hands every visitor the artifact's response tokens.
+const SHARED: [&str; 1] = ["ResponseTokens"];
+
 /// Models renamed from their schema's name: `Option` would shadow `std::option::Option` under
 /// `use types::*`.
 const RENAMES: [(&str, &str); 1] = [("Option", "OfferOption")];
@@ -94,6 +98,13 @@ fn settings(interface: InterfaceStyle, models: &[(String, String)]) -> Generatio
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
+    for name in SHARED {
+        settings.with_replacement(
+            name,
+            format!("crate::delivery::shared::{name}"),
+            std::iter::empty(),
+        );
+    }
     for (schema, path) in models {
         settings.with_replacement(schema, path, std::iter::empty());
     }
@@ -114,7 +125,8 @@ fn model_paths(spec: &openapiv3::OpenAPI, generated: &syn::File) -> Vec<(String,
     let schemas = spec.components.iter().flat_map(|c| c.schemas.keys());
     schemas
         .filter(|name| {
-            !OPEN_ENUMS.contains(&name.as_str()) && !CLOSED_ENUMS.contains(&name.as_str())
+            let name = name.as_str();
+            !OPEN_ENUMS.contains(&name) && !CLOSED_ENUMS.contains(&name) && !SHARED.contains(&name)
         })
         .map(|name| {
             let renamed = RENAMES.iter().find(|(from, _)| from == name);
@@ -314,6 +326,7 @@ fn type_string(ty: &syn::Type) -> String {
         ":: std :: collections :: ",
         ":: serde_json :: ",
         "crate :: delivery :: open_enums :: ",
+        "crate :: delivery :: shared :: ",
     ] {
         text = text.replace(prefix, "");
     }

@@ -124,7 +124,7 @@ fn experience(option: &OfferOption) -> String {
     option
         .response_tokens
         .as_ref()
-        .and_then(|t| t.0.get("experience.name"))
+        .and_then(|t| t.get("experience.name"))
         .and_then(Value::as_str)
         .map(|name| format!("  [{name}]"))
         .unwrap_or_default()

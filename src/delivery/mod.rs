@@ -70,6 +70,7 @@ use crate::error::{Error, Result};
 
 pub(crate) mod body;
 pub(crate) mod open_enums;
+pub(crate) mod shared;
 
 /// A larger Delivery answer is refused while it arrives: real ones are kilobytes, and a broken
 /// proxy or server must not make the SDK buffer without end.
@@ -106,6 +107,7 @@ pub mod types {
     pub use crate::delivery::open_enums::{
         AuthenticatedState, ChannelType, DecisioningMethod, MetricType, OptionType,
     };
+    pub use crate::delivery::shared::ResponseTokens;
 }
 
 /// Request builders for [`Client`]'s operations.

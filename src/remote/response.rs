@@ -186,7 +186,7 @@ impl TargetResponse {
     pub fn response_tokens(&self) -> Vec<&Map<String, Value>> {
         self.sites()
             .flat_map(|s| s.options.iter())
-            .filter_map(|o| o.response_tokens.as_ref().map(|t| &t.0))
+            .filter_map(|o| o.response_tokens.as_deref())
             .collect()
     }
 }

@@ -70,7 +70,7 @@ fn a_realistic_response_decodes() {
         .response_tokens
         .as_ref()
         .expect("tokens");
-    assert_eq!(tokens.0["activity.id"], json!(125_894));
+    assert_eq!(tokens["activity.id"], json!(125_894));
     let actions: Vec<Action> =
         serde_json::from_value(page_load.options[0].content.clone().expect("content"))
             .expect("actions");

@@ -28,6 +28,50 @@ const SDK: &str = if cfg!(feature = "on-device") {
     "rust-remote-only-build"
 };
 
+/// Counts the heap allocations and bytes asked for, so the results can say what one call costs
+/// in allocations (the figure), not only in time.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub struct Counting;
+
+    static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+    static BYTES: AtomicU64 = AtomicU64::new(0);
+
+    // SAFETY: every call is forwarded to the system allocator unchanged; the counters are
+    // relaxed atomics that allocate nothing.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+            // SAFETY: the caller's contract for `alloc` is passed on as is.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` came from `System` with this layout (every allocation does).
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+            // SAFETY: as for `dealloc`, and `new_size` is the caller's.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// (allocations, bytes) so far.
+    pub fn now() -> (u64, u64) {
+        (
+            ALLOCATIONS.load(Ordering::Relaxed),
+            BYTES.load(Ordering::Relaxed),
+        )
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
 #[path = "../../workload/mod.rs"]
 mod workload;
 use workload::{make_request, tnt_ids};
@@ -158,12 +202,23 @@ async fn ondevice(http: reqwest::Client) -> Value {
     stub_reset(&http, port).await;
 
     let mut micros = Vec::with_capacity(n);
+    // Allocations inside `get_offers` (deciding and shaping the answer), and in all (the
+    // request built, the answer dropped, the notification sender's work between calls).
+    let (mut in_call, mut in_call_bytes) = (0, 0);
+    let all_before = counting::now();
     let start = Instant::now();
     for i in 0..n {
         let request = GetOffersOptions::new(make_request(&ids, i));
+        let before = counting::now();
         let t0 = Instant::now();
-        client.get_offers(request).await.expect("a decision");
+        let out = client.get_offers(request).await.expect("a decision");
         micros.push(t0.elapsed().as_secs_f64() * 1e6);
+        let after = counting::now();
+        (in_call, in_call_bytes) = (
+            in_call + after.0 - before.0,
+            in_call_bytes + after.1 - before.1,
+        );
+        drop(out);
         // Let the notification sender run between calls, as a server would between requests.
         tokio::task::yield_now().await;
         if start.elapsed() > max {
@@ -172,7 +227,9 @@ async fn ondevice(http: reqwest::Client) -> Value {
     }
     let wall = start.elapsed().as_secs_f64();
     client.flush().await;
+    let all = counting::now();
     let calls = micros.len();
+    let per_call = |total: u64| round1(total as f64 / calls.max(1) as f64);
     let (mean, p50, p99) = latencies(micros);
     let stats = stub_stats(&http, port).await;
     client.shutdown().await;
@@ -183,6 +240,9 @@ async fn ondevice(http: reqwest::Client) -> Value {
         "calls_per_s": round1(calls as f64 / wall), "mbox_decisions_per_s": round1(2.0 * calls as f64 / wall),
         "mean_us": mean, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb(), "stub_seen": stats,
         "notifications_refused": refused.load(std::sync::atomic::Ordering::Relaxed),
+        "allocs_per_call": per_call(in_call), "alloc_bytes_per_call": per_call(in_call_bytes),
+        "allocs_per_call_all": per_call(all.0 - all_before.0),
+        "alloc_bytes_per_call_all": per_call(all.1 - all_before.1),
     })
 }
 

@@ -1,7 +1,9 @@
 //! Which experience bucket a visitor falls in for an activity: the same MurmurHash3 the Target
 //! Edge uses, so a visitor gets the same experience on-device and server-side.
 
+#[cfg(test)]
 use std::io::Cursor;
+use std::io::Read;
 
 use crate::delivery::types::VisitorId;
 
@@ -25,11 +27,49 @@ pub(crate) fn visitor_key(id: Option<&VisitorId>) -> Option<String> {
 }
 
 /// The visitor's allocation for an activity, from 0 to 100 with two decimals.
+#[cfg(test)]
 pub(crate) fn allocation(client: &str, activity_id: &str, visitor_key: &str) -> f64 {
     let device_id = format!("{client}.{activity_id}.{visitor_key}.{CAMPAIGN_BUCKET_SALT}");
     bucket(hash_unencoded_chars(&device_id))
 }
 
+/// `text` as the bytes Target hashes: its UTF-16 code units, little-endian.
+pub(crate) fn utf16_le(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+/// The hashed id of one visitor for one client, prepared once per decision: each activity adds
+/// only its own part (`.{activity id}`, prepared when the artifact is loaded), so allocating
+/// a visitor to many activities builds no string per activity.
+pub(crate) struct VisitorBuckets {
+    client: Vec<u8>,
+    /// `.{visitor key}.{salt}`.
+    visitor: Vec<u8>,
+}
+
+impl VisitorBuckets {
+    pub(crate) fn new(client: &str, visitor_key: &str) -> Self {
+        Self {
+            client: utf16_le(client),
+            visitor: utf16_le(&format!(".{visitor_key}.{CAMPAIGN_BUCKET_SALT}")),
+        }
+    }
+
+    /// The allocation for the activity whose part is `activity` (`utf16_le(".{id}")`), the same
+    /// as [`allocation`] gives.
+    pub(crate) fn allocation(&self, activity: &[u8]) -> f64 {
+        let mut id = self
+            .client
+            .as_slice()
+            .chain(activity)
+            .chain(self.visitor.as_slice());
+        // Reading from memory cannot fail.
+        let hash = murmur3::murmur3_32(&mut id, 0).unwrap_or(0);
+        bucket(hash as i32)
+    }
+}
+
+#[cfg(test)]
 /// MurmurHash3 (32-bit, seed 0) over the UTF-16 code units of `text`, as Java's
 /// `Hashing.murmur3_32().hashUnencodedChars` does: each code unit is two little-endian bytes.
 fn hash_unencoded_chars(text: &str) -> i32 {
@@ -84,6 +124,26 @@ mod tests {
         );
         assert_eq!(visitor_key(Some(&id(None, None, None))), None);
         assert_eq!(visitor_key(None), None);
+    }
+
+    #[test]
+    fn prepared_buckets_hash_as_the_whole_id() {
+        for (client, activity, visitor) in [
+            (
+                "someClientId",
+                "125871",
+                "338e3c1e51f7416a8e1ccba4f81acea0.28_0",
+            ),
+            ("targettesting", "1", "é漢字🙂"),
+            ("", "", ""),
+        ] {
+            let prepared = VisitorBuckets::new(client, visitor);
+            assert_eq!(
+                prepared.allocation(&utf16_le(&format!(".{activity}"))),
+                allocation(client, activity, visitor),
+                "{client} {activity} {visitor}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::rules::{self, Expr};
-use crate::delivery::types::{Metric, OfferOption};
+use crate::delivery::types::{Metric, OfferOption, ResponseTokens};
 use crate::error::{Error, Result};
 
 /// The artifact major version this SDK reads.
@@ -122,9 +122,14 @@ pub(crate) struct Rule {
     pub(crate) key: String,
     /// The activity id as hashed for allocation (`activity.id` in the meta).
     pub(crate) activity_id: String,
+    /// The activity's number in the artifact (dense from 0), to remember its allocation by.
+    pub(crate) activity: usize,
+    /// `.{activity_id}` as allocation hashes it (UTF-16 code units).
+    pub(crate) activity_units: Box<[u8]>,
     pub(crate) meta: Map<String, Value>,
-    /// The response tokens the rule's meta gives its options (those the artifact asks for).
-    pub(crate) response_tokens: Map<String, Value>,
+    /// The response tokens the rule's meta gives its options (those the artifact asks for), and
+    /// `activity.decisioningMethod`: shared by every decision that returns them.
+    pub(crate) response_tokens: ResponseTokens,
     pub(crate) condition: Expr,
     /// The condition as written, for traces.
     pub(crate) condition_json: Value,
@@ -190,10 +195,16 @@ impl Artifact {
             )));
         }
         let tokens = raw.response_tokens.clone();
-        let compile_all = |rules: Vec<RawRule>| {
+        let mut activities: HashMap<String, usize> = HashMap::new();
+        let mut compile_all = |rules: Vec<RawRule>| {
             rules
                 .into_iter()
-                .map(|rule| compile_rule(rule, &tokens))
+                .map(|rule| {
+                    let mut rule = compile_rule(rule, &tokens);
+                    let next = activities.len();
+                    rule.activity = *activities.entry(rule.activity_id.clone()).or_insert(next);
+                    rule
+                })
                 .collect::<Vec<_>>()
         };
         Ok(Self {
@@ -259,7 +270,7 @@ const META_TOKENS: [&str; 12] = [
 ];
 
 fn compile_rule(raw: RawRule, wanted_tokens: &[String]) -> Rule {
-    let response_tokens = META_TOKENS
+    let mut response_tokens: Map<String, Value> = META_TOKENS
         .iter()
         .filter(|key| wanted_tokens.iter().any(|t| t == *key))
         .filter_map(|key| {
@@ -269,6 +280,10 @@ fn compile_rule(raw: RawRule, wanted_tokens: &[String]) -> Rule {
                 .map(|v| ((*key).to_owned(), v.clone()))
         })
         .collect();
+    response_tokens.insert(
+        "activity.decisioningMethod".to_owned(),
+        Value::String("on-device".to_owned()),
+    );
     let condition = rules::compile(&raw.condition).unwrap_or_else(|error| {
         tracing::warn!(%error, "a rule condition cannot be evaluated; the rule will never match");
         Expr::Literal(Value::Bool(false))
@@ -280,6 +295,8 @@ fn compile_rule(raw: RawRule, wanted_tokens: &[String]) -> Rule {
         .map(js_key)
         .unwrap_or_default();
     Rule {
+        activity_units: super::allocation::utf16_le(&format!(".{activity_id}")).into(),
+        activity: 0,
         key: raw
             .rule_key
             .as_ref()
@@ -287,7 +304,7 @@ fn compile_rule(raw: RawRule, wanted_tokens: &[String]) -> Rule {
             .unwrap_or_else(|| activity_id.clone()),
         activity_id,
         meta: raw.meta,
-        response_tokens,
+        response_tokens: response_tokens.into(),
         condition,
         condition_json: raw.condition,
         consequence: raw.consequence,

@@ -1,8 +1,11 @@
 //! The rule context: what Target's audience rules can look at (browser, page, referrer, geo,
-//! time, mbox parameters), built once per request as plain structs and read by the rules
-//! through [`Data`](super::rules::Data); turned into JSON only for traces.
+//! time, mbox parameters), read by the rules through [`Data`](super::rules::Data); turned into
+//! JSON only for traces. Each part is computed the first time a rule reads it, once per
+//! request: an artifact whose rules never test the browser or the page parses neither the user
+//! agent nor the URLs.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde_json::{Map, Value, json};
@@ -18,31 +21,65 @@ pub(crate) use params::MboxContext;
 pub(crate) use url::UrlContext;
 pub(crate) use user_agent::UserContext;
 
-/// The whole-request part of the rule context.
-#[derive(Clone, Debug)]
-pub(crate) struct RequestContext {
-    timestamp: i64,
-    time: String,
-    day: u32,
-    user: UserContext,
-    pub(crate) page: UrlContext,
-    referring: UrlContext,
+/// The whole-request part of the rule context, over the request's own `context`.
+#[derive(Debug)]
+pub(crate) struct RequestContext<'r> {
+    context: &'r Context,
+    now: DateTime<Utc>,
+    time: OnceCell<String>,
+    user: OnceCell<UserContext>,
+    page: OnceCell<UrlContext>,
+    referring: OnceCell<UrlContext>,
     pub(crate) geo: GeoContext,
 }
 
-impl RequestContext {
-    pub(crate) fn new(context: &Context, now: DateTime<Utc>) -> Self {
-        let address = context.address.as_ref();
+impl<'r> RequestContext<'r> {
+    pub(crate) fn new(context: &'r Context, now: DateTime<Utc>) -> Self {
         Self {
-            timestamp: now.timestamp_millis(),
-            time: format!("{:02}{:02}", now.hour(), now.minute()),
-            // 1 = Monday ... 7 = Sunday.
-            day: now.weekday().number_from_monday(),
-            user: UserContext::new(context.user_agent.as_deref(), context.client_hints.as_ref()),
-            page: UrlContext::new(address.and_then(|a| a.url.as_deref())),
-            referring: UrlContext::new(address.and_then(|a| a.referring_url.as_deref())),
+            context,
+            now,
+            time: OnceCell::new(),
+            user: OnceCell::new(),
+            page: OnceCell::new(),
+            referring: OnceCell::new(),
             geo: GeoContext::new(context.geo.as_ref()),
         }
+    }
+
+    fn timestamp(&self) -> i64 {
+        self.now.timestamp_millis()
+    }
+
+    /// `HHMM`, as Target compares times of day.
+    fn time(&self) -> &str {
+        self.time
+            .get_or_init(|| format!("{:02}{:02}", self.now.hour(), self.now.minute()))
+    }
+
+    /// 1 = Monday ... 7 = Sunday.
+    fn day(&self) -> u32 {
+        self.now.weekday().number_from_monday()
+    }
+
+    fn user(&self) -> &UserContext {
+        self.user.get_or_init(|| {
+            let context = self.context;
+            UserContext::new(context.user_agent.as_deref(), context.client_hints.as_ref())
+        })
+    }
+
+    /// `page.*`: the request's page URL.
+    pub(crate) fn page(&self) -> &UrlContext {
+        self.page.get_or_init(|| {
+            UrlContext::new(self.context.address.as_ref().and_then(|a| a.url.as_deref()))
+        })
+    }
+
+    fn referring(&self) -> &UrlContext {
+        self.referring.get_or_init(|| {
+            let address = self.context.address.as_ref();
+            UrlContext::new(address.and_then(|a| a.referring_url.as_deref()))
+        })
     }
 
     /// The value at `path` (`page.url_lc`, `user.browserType`, `current_day`, ...); `page`
@@ -60,12 +97,16 @@ impl RequestContext {
             }
         }
         match first.as_str() {
-            "current_timestamp" if rest.is_empty() => Some(Val::Num(self.timestamp as f64)),
-            "current_time" if rest.is_empty() => Some(Val::Str(Cow::Borrowed(&self.time))),
-            "current_day" if rest.is_empty() => Some(Val::Num(f64::from(self.day))),
-            "user" => self.user.get(leaf(rest)?),
-            "page" => page_override.unwrap_or(&self.page).get(leaf(rest)?),
-            "referring" => page_override.unwrap_or(&self.referring).get(leaf(rest)?),
+            "current_timestamp" if rest.is_empty() => Some(Val::Num(self.timestamp() as f64)),
+            "current_time" if rest.is_empty() => Some(Val::Str(Cow::Borrowed(self.time()))),
+            "current_day" if rest.is_empty() => Some(Val::Num(f64::from(self.day()))),
+            "user" => self.user().get(leaf(rest)?),
+            "page" => page_override
+                .unwrap_or_else(|| self.page())
+                .get(leaf(rest)?),
+            "referring" => page_override
+                .unwrap_or_else(|| self.referring())
+                .get(leaf(rest)?),
             "geo" => self.geo.get(leaf(rest)?),
             _ => None,
         }
@@ -74,17 +115,17 @@ impl RequestContext {
     /// The context as JSON, as traces show it.
     pub(crate) fn to_json(&self, page_override: Option<&UrlContext>) -> Map<String, Value> {
         let mut map = Map::new();
-        map.insert("current_timestamp".to_owned(), json!(self.timestamp));
-        map.insert("current_time".to_owned(), json!(self.time));
-        map.insert("current_day".to_owned(), json!(self.day));
-        map.insert("user".to_owned(), self.user.to_json());
+        map.insert("current_timestamp".to_owned(), json!(self.timestamp()));
+        map.insert("current_time".to_owned(), json!(self.time()));
+        map.insert("current_day".to_owned(), json!(self.day()));
+        map.insert("user".to_owned(), self.user().to_json());
         map.insert(
             "page".to_owned(),
-            page_override.unwrap_or(&self.page).to_json(),
+            page_override.unwrap_or_else(|| self.page()).to_json(),
         );
         map.insert(
             "referring".to_owned(),
-            page_override.unwrap_or(&self.referring).to_json(),
+            page_override.unwrap_or_else(|| self.referring()).to_json(),
         );
         map.insert("geo".to_owned(), self.geo.to_json());
         map

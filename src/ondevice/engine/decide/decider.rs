@@ -17,9 +17,10 @@ impl<'a> Decider<'a> {
             page: item.page(),
             mbox: item.mbox(),
             allocation: Allocation {
+                rule,
                 client: self.input.client,
-                activity_id: &rule.activity_id,
                 visitor_key: &self.visitor_key,
+                buckets: &self.buckets,
                 known: &self.allocations,
             },
         };
@@ -45,7 +46,7 @@ impl<'a> Decider<'a> {
         };
         match mode {
             Mode::Execute => {
-                self.notify(tracer, rule, &shaped);
+                self.notify(tracer, rule);
                 shaped
                     .options
                     .retain(|o| o.type_.is_some() || o.content.is_some());
@@ -72,13 +73,13 @@ impl<'a> Decider<'a> {
                 }
             }
         }
+        // Shared with the artifact, unless this visitor's geo adds tokens.
         let mut tokens = rule.response_tokens.clone();
-        tokens.extend(self.base_tokens.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if let Some((last, rest)) = shaped.options.split_last_mut() {
-            for option in rest {
-                option.response_tokens = Some(ResponseTokens(tokens.clone()));
-            }
-            last.response_tokens = Some(ResponseTokens(tokens));
+        if !self.geo_tokens.is_empty() {
+            tokens.extend(self.geo_tokens.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        for option in &mut shaped.options {
+            option.response_tokens = Some(tokens.clone());
         }
         for option in &mut shaped.options {
             replace_macros(option, rule, item);
@@ -94,14 +95,20 @@ impl<'a> Decider<'a> {
     }
 
     /// A display notification for the executed options' event tokens (each token once per mbox).
-    fn notify(&mut self, tracer: &mut Tracer, rule: &Rule, shaped: &Shaped) {
-        let name = shaped.name.clone().unwrap_or_default();
-        let tokens: Vec<String> = shaped
+    fn notify(&mut self, tracer: &mut Tracer, rule: &'a Rule) {
+        let consequence = &rule.consequence;
+        let name = consequence.name.as_deref().unwrap_or_default();
+        let mut tokens: Vec<String> = Vec::new();
+        for token in consequence
             .options
             .iter()
-            .filter_map(|o| o.event_token.clone())
-            .filter(|token| self.notified.insert(format!("{name}-{token}")))
-            .collect();
+            .filter_map(|o| o.event_token.as_deref())
+        {
+            if !self.notified.contains(&(name, token)) {
+                self.notified.push((name, token));
+                tokens.push(token.to_owned());
+            }
+        }
         if tokens.is_empty() {
             return;
         }
@@ -111,7 +118,7 @@ impl<'a> Decider<'a> {
             .timestamp(self.timestamp)
             .type_(MetricType::Display)
             .mbox(Some(NotificationMbox {
-                name: Some(name),
+                name: Some(name.to_owned()),
                 ..NotificationMbox::default()
             }))
             .tokens(tokens)
@@ -169,7 +176,7 @@ impl<'a> Decider<'a> {
             self.trace_request(tracer, mode, "mbox", item);
         }
         let mut results = Vec::new();
-        let mut matched_keys: HashSet<&str> = HashSet::new();
+        let mut matched_keys: Vec<&str> = Vec::new();
         for rule in artifact
             .mbox_rules
             .get(name)
@@ -177,13 +184,13 @@ impl<'a> Decider<'a> {
             .unwrap_or_default()
         {
             if !rule.applies_to(self.property_token)
-                || (is_global && matched_keys.contains(rule.key.as_str()))
+                || (is_global && matched_keys.contains(&rule.key.as_str()))
             {
                 continue;
             }
             if let Some(shaped) = self.evaluate(mode, tracer, rule, item) {
                 results.push(shaped);
-                matched_keys.insert(rule.key.as_str());
+                matched_keys.push(rule.key.as_str());
                 if !is_global {
                     break;
                 }
@@ -258,15 +265,15 @@ impl<'a> Decider<'a> {
             None => artifact.view_rules.iter().flat_map(|(_, r)| r).collect(),
         };
         let mut merged: Vec<Shaped> = Vec::new();
-        let mut matched_keys: HashSet<&str> = HashSet::new();
+        let mut matched_keys: Vec<&str> = Vec::new();
         for rule in rules {
-            if !rule.applies_to(self.property_token) || matched_keys.contains(rule.key.as_str()) {
+            if !rule.applies_to(self.property_token) || matched_keys.contains(&rule.key.as_str()) {
                 continue;
             }
             let Some(shaped) = self.evaluate(Mode::Prefetch, tracer, rule, item) else {
                 continue;
             };
-            matched_keys.insert(rule.key.as_str());
+            matched_keys.push(rule.key.as_str());
             match merged.iter_mut().find(|m| m.name == shaped.name) {
                 Some(existing) => {
                     existing.options.extend(shaped.options);
@@ -279,7 +286,7 @@ impl<'a> Decider<'a> {
     }
 
     fn trace_request(&self, tracer: &mut Tracer, mode: Mode, kind: &str, item: &Detail<'_>) {
-        let page = &self.context.page;
+        let page = self.context.page();
         let mut request = Map::new();
         request.insert("pageURL".to_owned(), json!(page.url()));
         request.insert("host".to_owned(), json!(page.domain()));

@@ -10,21 +10,20 @@ mod response;
 mod trace;
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
-use super::allocation::{allocation, visitor_key};
+use super::allocation::{VisitorBuckets, visitor_key};
 use super::artifact::{Artifact, Rule, js_key};
 use super::context::{MboxContext, RequestContext, UrlContext};
 use super::rules::{self, Data, Val};
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
     MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
-    Parameters, PrefetchMboxResponse, PrefetchResponse, ResponseTokens, TraceResponse, View,
+    Parameters, PrefetchMboxResponse, PrefetchResponse, TraceResponse, View,
 };
 
 pub(crate) use dependency::remote_dependency;
@@ -146,30 +145,33 @@ impl<'r> Detail<'r> {
 /// The values rules read: the request context, with the item's page, parameters and the
 /// visitor's allocation for the rule's activity (hashed only when a rule reads it).
 struct RuleData<'a> {
-    base: &'a RequestContext,
+    base: &'a RequestContext<'a>,
     page: Option<&'a UrlContext>,
     mbox: &'a MboxContext<'a>,
     allocation: Allocation<'a>,
 }
 
 /// The visitor's allocation for one activity, computed on first use and remembered for the
-/// request.
+/// request (by the activity's number: a request meets a handful of activities).
 struct Allocation<'a> {
+    rule: &'a Rule,
     client: &'a str,
-    activity_id: &'a str,
     visitor_key: &'a str,
-    known: &'a RefCell<HashMap<String, f64>>,
+    buckets: &'a OnceCell<VisitorBuckets>,
+    known: &'a RefCell<Vec<(usize, f64)>>,
 }
 
 impl Allocation<'_> {
     fn get(&self) -> f64 {
-        if let Some(value) = self.known.borrow().get(self.activity_id) {
+        let activity = self.rule.activity;
+        if let Some((_, value)) = self.known.borrow().iter().find(|(a, _)| *a == activity) {
             return *value;
         }
-        let value = allocation(self.client, self.activity_id, self.visitor_key);
-        self.known
-            .borrow_mut()
-            .insert(self.activity_id.to_owned(), value);
+        let buckets = self
+            .buckets
+            .get_or_init(|| VisitorBuckets::new(self.client, self.visitor_key));
+        let value = buckets.allocation(&self.rule.activity_units);
+        self.known.borrow_mut().push((activity, value));
         value
     }
 }
@@ -223,15 +225,19 @@ struct Target {
 
 struct Decider<'a> {
     input: &'a DecideInput<'a>,
-    context: RequestContext,
+    context: RequestContext<'a>,
     visitor_key: String,
+    /// The visitor's hashed id, prepared on the first allocation a rule reads.
+    buckets: OnceCell<VisitorBuckets>,
     property_token: Option<&'a str>,
-    base_tokens: Map<String, Value>,
+    /// The visitor's geo tokens (most artifacts ask for none): added to each rule's tokens.
+    geo_tokens: Map<String, Value>,
     tracing: bool,
     explanation: Option<Explanation>,
-    allocations: RefCell<HashMap<String, f64>>,
+    allocations: RefCell<Vec<(usize, f64)>>,
     notifications: Vec<Notification>,
-    notified: HashSet<String>,
+    /// (mbox, event token) already notified: each token once per mbox.
+    notified: Vec<(&'a str, &'a str)>,
     timestamp: i64,
 }
 
@@ -240,7 +246,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
     let request = input.request;
     let context = RequestContext::new(&request.context, input.now);
     let mut decider = Decider {
-        base_tokens: base_response_tokens(input.artifact, &context),
+        geo_tokens: geo_response_tokens(input.artifact, &context),
         context,
         visitor_key: visitor_key(request.id.as_ref()).unwrap_or_else(|| (input.new_id)()),
         property_token: request
@@ -250,9 +256,10 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
             .filter(|t| !t.is_empty()),
         tracing: request.trace.is_some(),
         explanation: input.explain.then(Explanation::default),
-        allocations: RefCell::new(HashMap::new()),
+        allocations: RefCell::new(Vec::new()),
+        buckets: OnceCell::new(),
         notifications: Vec::new(),
-        notified: HashSet::new(),
+        notified: Vec::new(),
         timestamp: input.now.timestamp_millis(),
         input,
     };
@@ -356,10 +363,9 @@ fn detail<'r>(
     }
 }
 
-/// `activity.decisioningMethod` and the geo tokens the artifact asks for.
-fn base_response_tokens(artifact: &Artifact, context: &RequestContext) -> Map<String, Value> {
+/// The geo tokens the artifact asks for, with the visitor's values.
+fn geo_response_tokens(artifact: &Artifact, context: &RequestContext) -> Map<String, Value> {
     let mut tokens = Map::new();
-    tokens.insert("activity.decisioningMethod".to_owned(), json!("on-device"));
     for (token, key) in [
         ("geo.city", "city"),
         ("geo.country", "country"),
