@@ -101,7 +101,7 @@ fn request(visitor: &Visitor) -> Result<DeliveryRequest, Box<dyn std::error::Err
 
 /// One line for an option: JSON offers as JSON, HTML as text, page changes as what they do.
 fn describe(option: &OfferOption) -> String {
-    match &option.content {
+    match option.content.as_deref() {
         Some(Value::String(html)) => html.clone(),
         Some(Value::Array(actions)) => actions
             .iter()

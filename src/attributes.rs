@@ -33,7 +33,7 @@ impl Attributes {
             let Some(name) = name else { return };
             for option in options {
                 if option.type_ == Some(OptionType::Json)
-                    && let Some(Value::Object(content)) = &option.content
+                    && let Some(Value::Object(content)) = option.content.as_deref()
                 {
                     values
                         .entry(name.clone())

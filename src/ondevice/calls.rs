@@ -33,9 +33,10 @@ pub(crate) fn get_offers<'a>(
     known_local: bool,
 ) -> CallFuture<'a> {
     let started = Instant::now();
-    let prepared = pipeline.prepare(options, request);
+    let mut prepared = pipeline.prepare(options, request);
+    // The request's geo is put back after the lookup (if any), as the decision uses it.
     let (kept, lookup) = geo::plan(
-        prepared.request.context.geo.as_ref(),
+        prepared.request.context.geo.take(),
         loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
     );
     // A full notification queue makes the call wait for room first, if the policy says so.
@@ -87,9 +88,10 @@ pub(crate) async fn explain(
     options: &GetOffersOptions,
     request: DeliveryRequest,
 ) -> Explanation {
-    let prepared = pipeline.prepare(options, request);
+    let mut prepared = pipeline.prepare(options, request);
+    // The request's geo is put back after the lookup (if any), as the decision uses it.
     let (kept, lookup) = geo::plan(
-        prepared.request.context.geo.as_ref(),
+        prepared.request.context.geo.take(),
         loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
     );
     let geo = match lookup {

@@ -331,7 +331,9 @@ fn matched(
         .flat_map(|e| &e.mboxes)
         .filter(|m| m.name.as_deref() == Some(mbox))
         .flat_map(|m| &m.options)
-        .filter(|o| matches!(&o.content, Some(Value::Object(c)) if c.contains_key(attribute)))
+        .filter(
+            |o| matches!(o.content.as_deref(), Some(Value::Object(c)) if c.contains_key(attribute)),
+        )
         .find_map(|o| o.response_tokens.as_ref());
     let token = |key: &str| tokens.and_then(|t| t.get(key));
     let mut metadata = FlagMetadata::default();

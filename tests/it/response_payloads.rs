@@ -71,9 +71,14 @@ fn a_realistic_response_decodes() {
         .as_ref()
         .expect("tokens");
     assert_eq!(tokens["activity.id"], json!(125_894));
-    let actions: Vec<Action> =
-        serde_json::from_value(page_load.options[0].content.clone().expect("content"))
-            .expect("actions");
+    let actions: Vec<Action> = serde_json::from_value(
+        page_load.options[0]
+            .content
+            .as_deref()
+            .cloned()
+            .expect("content"),
+    )
+    .expect("actions");
     assert_eq!(actions[0].selector.as_deref(), Some("#hero"));
     // As JSON (what the typed models keep, in the wire's names): steady where a Debug dump of
     // the models would change with every field the spec gains.

@@ -66,7 +66,10 @@ async fn execute_sends_path_query_and_body_and_decodes_the_answer() {
     let mbox = &response.execute.as_ref().expect("execute").mboxes[0];
     assert_eq!(mbox.name.as_deref(), Some("SummerOffer"));
     assert_eq!(mbox.options[0].type_, Some(OptionType::Html));
-    assert_eq!(mbox.options[0].content, Some(json!("<p>15% off</p>")));
+    assert_eq!(
+        mbox.options[0].content.as_deref(),
+        Some(&json!("<p>15% off</p>"))
+    );
     assert_eq!(
         response.edge_host.as_deref(),
         Some("mboxedge28.tt.omtrdc.net")

@@ -35,12 +35,18 @@ pub(crate) fn allocation(client: &str, activity_id: &str, visitor_key: &str) -> 
 
 /// `text` as the bytes Target hashes: its UTF-16 code units, little-endian.
 pub(crate) fn utf16_le(text: &str) -> Vec<u8> {
-    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    let mut units = Vec::with_capacity(2 * text.len());
+    push_utf16_le(&mut units, text);
+    units
+}
+
+fn push_utf16_le(units: &mut Vec<u8>, text: &str) {
+    units.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
 }
 
 /// The hashed id of one visitor for one client, prepared once per decision: each activity adds
-/// only its own part (`.{activity id}`, prepared when the artifact is loaded), so allocating
-/// a visitor to many activities builds no string per activity.
+/// only its own part (`.{activity id}`), so allocating a visitor to several activities encodes
+/// the client and the visitor once.
 pub(crate) struct VisitorBuckets {
     client: Vec<u8>,
     /// `.{visitor key}.{salt}`.
@@ -49,19 +55,27 @@ pub(crate) struct VisitorBuckets {
 
 impl VisitorBuckets {
     pub(crate) fn new(client: &str, visitor_key: &str) -> Self {
+        let mut visitor =
+            Vec::with_capacity(2 * (visitor_key.len() + 2 + CAMPAIGN_BUCKET_SALT.len()));
+        for part in [".", visitor_key, ".", CAMPAIGN_BUCKET_SALT] {
+            push_utf16_le(&mut visitor, part);
+        }
         Self {
             client: utf16_le(client),
-            visitor: utf16_le(&format!(".{visitor_key}.{CAMPAIGN_BUCKET_SALT}")),
+            visitor,
         }
     }
 
-    /// The allocation for the activity whose part is `activity` (`utf16_le(".{id}")`), the same
-    /// as [`allocation`] gives.
-    pub(crate) fn allocation(&self, activity: &[u8]) -> f64 {
+    /// The allocation for `activity_id`, the same as [`allocation`] gives.
+    pub(crate) fn allocation(&self, activity_id: &str) -> f64 {
+        let mut activity = Vec::with_capacity(2 * (activity_id.len() + 1));
+        for part in [".", activity_id] {
+            push_utf16_le(&mut activity, part);
+        }
         let mut id = self
             .client
             .as_slice()
-            .chain(activity)
+            .chain(activity.as_slice())
             .chain(self.visitor.as_slice());
         // Reading from memory cannot fail.
         let hash = murmur3::murmur3_32(&mut id, 0).unwrap_or(0);
@@ -139,7 +153,7 @@ mod tests {
         ] {
             let prepared = VisitorBuckets::new(client, visitor);
             assert_eq!(
-                prepared.allocation(&utf16_le(&format!(".{activity}"))),
+                prepared.allocation(activity),
                 allocation(client, activity, visitor),
                 "{client} {activity} {visitor}"
             );

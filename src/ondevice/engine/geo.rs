@@ -60,11 +60,8 @@ fn parsed_ip(text: &str) -> Option<String> {
 /// What to do about the request's geo before deciding: the geo to keep (an invalid IP address
 /// is dropped) and, when the artifact targets by geo and the request has an IP address but no
 /// location, the address to look up (`Some(None)` for the unknown-address placeholder).
-pub(crate) fn plan(
-    geo: Option<&Geo>,
-    geo_targeting_enabled: bool,
-) -> (Geo, Option<Option<String>>) {
-    let mut kept = geo.cloned().unwrap_or_default();
+pub(crate) fn plan(geo: Option<Geo>, geo_targeting_enabled: bool) -> (Geo, Option<Option<String>>) {
+    let mut kept = geo.unwrap_or_default();
     let unknown = kept.ip_address.as_deref() == Some(UNKNOWN_IP_ADDRESS);
     let ip = kept.ip_address.as_deref().and_then(parsed_ip);
     if ip.is_none() {
@@ -96,13 +93,20 @@ mod tests {
             ip_address: Some("127.0.0.1".into()),
             ..Default::default()
         };
-        assert_eq!(plan(Some(&with_ip), true).1, Some(Some("127.0.0.1".into())));
-        assert_eq!(plan(Some(&with_ip), false).1, None, "geo targeting is off");
+        assert_eq!(
+            plan(Some(with_ip.clone()), true).1,
+            Some(Some("127.0.0.1".into()))
+        );
+        assert_eq!(
+            plan(Some(with_ip.clone()), false).1,
+            None,
+            "geo targeting is off"
+        );
         let placeholder = Geo {
             ip_address: Some(UNKNOWN_IP_ADDRESS.into()),
             ..Default::default()
         };
-        let (kept, lookup) = plan(Some(&placeholder), true);
+        let (kept, lookup) = plan(Some(placeholder.clone()), true);
         assert_eq!((kept.ip_address, lookup), (None, Some(None)));
         let located = Geo {
             ip_address: Some("::1".into()),
@@ -110,7 +114,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            plan(Some(&located), true).1,
+            plan(Some(located.clone()), true).1,
             None,
             "the request has a location"
         );
@@ -118,7 +122,7 @@ mod tests {
             ip_address: Some("999.1.1.1".into()),
             ..Default::default()
         };
-        assert_eq!(plan(Some(&bad_ip), true), (Geo::default(), None));
+        assert_eq!(plan(Some(bad_ip.clone()), true), (Geo::default(), None));
         assert_eq!(plan(None, true), (Geo::default(), None));
     }
 
@@ -129,7 +133,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            plan(Some(&with(" 10.0.0.1 ")), true).1,
+            plan(Some(with(" 10.0.0.1 ")), true).1,
             Some(Some("10.0.0.1".into()))
         );
         for hostile in [
@@ -138,7 +142,7 @@ mod tests {
             "evil.example",
             "../../etc/passwd",
         ] {
-            let (kept, lookup) = plan(Some(&with(hostile)), true);
+            let (kept, lookup) = plan(Some(with(hostile)), true);
             assert_eq!((kept.ip_address, lookup), (None, None), "{hostile:?}");
         }
     }

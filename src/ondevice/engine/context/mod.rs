@@ -30,7 +30,7 @@ pub(crate) struct RequestContext<'r> {
     user: OnceCell<UserContext>,
     page: OnceCell<UrlContext>,
     referring: OnceCell<UrlContext>,
-    pub(crate) geo: GeoContext,
+    pub(crate) geo: GeoContext<'r>,
 }
 
 impl<'r> RequestContext<'r> {
@@ -84,6 +84,10 @@ impl<'r> RequestContext<'r> {
 
     /// The value at `path` (`page.url_lc`, `user.browserType`, `current_day`, ...); `page`
     /// (and `referring`) come from `page_override` when the item has its own address.
+    ///
+    /// Not inlined: the parts it may compute on first use are large, and a caller that mostly
+    /// reads `mbox.*` or `allocation` should not pay for their stack frame on every lookup.
+    #[inline(never)]
     pub(crate) fn lookup<'a>(
         &'a self,
         path: &[String],
@@ -132,22 +136,23 @@ impl<'r> RequestContext<'r> {
     }
 }
 
-/// `geo.*`: country, region, city, latitude, longitude (absent values left out).
+/// `geo.*`: country, region, city, latitude, longitude (absent values left out), borrowed
+/// from the request.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct GeoContext {
-    pub(crate) country: Option<String>,
-    pub(crate) region: Option<String>,
-    pub(crate) city: Option<String>,
+pub(crate) struct GeoContext<'r> {
+    pub(crate) country: Option<&'r str>,
+    pub(crate) region: Option<&'r str>,
+    pub(crate) city: Option<&'r str>,
     pub(crate) latitude: Option<f64>,
     pub(crate) longitude: Option<f64>,
 }
 
-impl GeoContext {
-    fn new(geo: Option<&Geo>) -> Self {
+impl<'r> GeoContext<'r> {
+    fn new(geo: Option<&'r Geo>) -> Self {
         geo.map_or_else(Self::default, |geo| Self {
-            country: geo.country_code.clone(),
-            region: geo.state_code.clone(),
-            city: geo.city.clone(),
+            country: geo.country_code.as_deref(),
+            region: geo.state_code.as_deref(),
+            city: geo.city.as_deref(),
             latitude: geo.latitude,
             longitude: geo.longitude,
         })
@@ -159,13 +164,11 @@ impl GeoContext {
     }
 
     fn get(&self, key: &str) -> Option<Val<'_>> {
-        fn text(s: &Option<String>) -> Option<Val<'_>> {
-            s.as_deref().map(|s| Val::Str(Cow::Borrowed(s)))
-        }
+        let text = |s: Option<&'r str>| s.map(|s| Val::Str(Cow::Borrowed(s)));
         match key {
-            "country" => text(&self.country),
-            "region" => text(&self.region),
-            "city" => text(&self.city),
+            "country" => text(self.country),
+            "region" => text(self.region),
+            "city" => text(self.city),
             "latitude" => self.latitude.map(Val::Num),
             "longitude" => self.longitude.map(Val::Num),
             _ => None,

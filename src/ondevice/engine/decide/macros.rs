@@ -20,14 +20,27 @@ static MACRO_RENAMES: LazyLock<Regex> = LazyLock::new(|| {
 /// Campaign macros in HTML and action content: `${activity.name}`, `${mbox.param}`, ... from the
 /// rule's meta, the request item, or its parameters; unknown macros stay as written.
 pub(super) fn replace_macros(option: &mut OfferOption, rule: &Rule, item: &Detail<'_>) {
+    // The content is the artifact's, shared: it is copied only when it has a macro to expand.
+    let has_macro = |value: &Value| value.as_str().is_some_and(|s| s.contains("${"));
     match option.type_ {
         Some(OptionType::Html) => {
-            if let Some(Value::String(content)) = &mut option.content {
+            if option.content.as_deref().is_some_and(has_macro)
+                && let Some(Value::String(content)) = option.content.as_deref_mut()
+            {
                 expand(content, rule, item);
             }
         }
         Some(OptionType::Actions) => {
-            if let Some(Value::Array(actions)) = &mut option.content {
+            let any = |content: &Value| {
+                content.as_array().is_some_and(|actions| {
+                    actions
+                        .iter()
+                        .any(|a| a.get("content").is_some_and(has_macro))
+                })
+            };
+            if option.content.as_deref().is_some_and(any)
+                && let Some(Value::Array(actions)) = option.content.as_deref_mut()
+            {
                 for action in actions {
                     if let Some(Value::String(content)) = action.get_mut("content") {
                         expand(content, rule, item);

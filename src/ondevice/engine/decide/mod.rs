@@ -23,7 +23,7 @@ use super::rules::{self, Data, Val};
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
     MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
-    Parameters, PrefetchMboxResponse, PrefetchResponse, TraceResponse, View,
+    Parameters, PrefetchMboxResponse, PrefetchResponse, ResponseTokens, TraceResponse, View,
 };
 
 pub(crate) use dependency::remote_dependency;
@@ -170,7 +170,7 @@ impl Allocation<'_> {
         let buckets = self
             .buckets
             .get_or_init(|| VisitorBuckets::new(self.client, self.visitor_key));
-        let value = buckets.allocation(&self.rule.activity_units);
+        let value = buckets.allocation(&self.rule.activity_id);
         self.known.borrow_mut().push((activity, value));
         value
     }
@@ -232,6 +232,8 @@ struct Decider<'a> {
     property_token: Option<&'a str>,
     /// The visitor's geo tokens (most artifacts ask for none): added to each rule's tokens.
     geo_tokens: Map<String, Value>,
+    /// Each rule's tokens with the geo ones, once made.
+    merged_tokens: Vec<(&'a Rule, ResponseTokens)>,
     tracing: bool,
     explanation: Option<Explanation>,
     allocations: RefCell<Vec<(usize, f64)>>,
@@ -247,6 +249,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
     let context = RequestContext::new(&request.context, input.now);
     let mut decider = Decider {
         geo_tokens: geo_response_tokens(input.artifact, &context),
+        merged_tokens: Vec::new(),
         context,
         visitor_key: visitor_key(request.id.as_ref()).unwrap_or_else(|| (input.new_id)()),
         property_token: request
