@@ -1,8 +1,11 @@
 //! Sends the display notifications (and telemetry) of on-device decisions in the background,
-//! so a decision never waits for the network. Nothing is dropped silently: a send that fails,
+//! so a decision never waits for the network. Jobs that wait for a free slot are coalesced: the
+//! notifications of one visitor's decisions (the same session, ids and context) go in one
+//! Delivery request, as the API takes a list of them per visitor. Nothing is dropped silently: a send that fails,
 //! or a job the queue cannot take, raises `Event::SendNotificationError`; `flush` waits for
 //! everything queued; closing the queue lets the worker finish what is left.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -17,8 +20,11 @@ use crate::edge::EdgeCluster;
 use crate::events::Event;
 use crate::options::{GetOffersOptions, NotificationHandler};
 use crate::remote::pipeline::Pipeline;
-use crate::remote::response::ResponseMeta;
 use crate::visitor::Visitor;
+
+/// How many received jobs wait in the worker, at most, to be coalesced with later ones (the rest
+/// wait in the channel).
+const COALESCED: usize = 64;
 
 /// What a queued job costs besides its strings (the request's structs, the visitor, the
 /// channel's node), for the queue's memory bound.
@@ -72,12 +78,57 @@ struct Pending {
 
 impl Pending {
     fn done(&self, size: usize) {
+        self.done_many(size, 1);
+    }
+
+    /// `jobs` jobs of `size` bytes in all were sent or reported.
+    fn done_many(&self, size: usize, jobs: usize) {
         self.bytes.fetch_sub(size, Ordering::AcqRel);
         self.room.notify_waiters();
-        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.count.fetch_sub(jobs, Ordering::AcqRel) == jobs {
             self.idle.notify_waiters();
         }
     }
+}
+
+/// Received jobs waiting for a free slot, each with its size and how many jobs it stands for.
+#[derive(Default)]
+struct Waiting(VecDeque<(Job, usize, usize)>);
+
+impl Waiting {
+    /// Adds `job`, into a waiting job of the same visitor when there is one.
+    fn add(&mut self, job: Job, size: usize) {
+        let same = self
+            .0
+            .iter_mut()
+            .find(|(waiting, _, _)| same_visitor(waiting, &job));
+        match same {
+            Some((waiting, bytes, jobs)) => {
+                waiting
+                    .request
+                    .notifications
+                    .extend(job.request.notifications);
+                *bytes += size;
+                *jobs += 1;
+            }
+            None => self.0.push_back((job, size, 1)),
+        }
+    }
+}
+
+/// Whether two notification requests differ only in their notifications: the same session,
+/// cluster, visitor ids, context, Experience Cloud settings, property and environment.
+fn same_visitor(a: &Job, b: &Job) -> bool {
+    let (x, y) = (&a.request, &b.request);
+    a.session_id == b.session_id
+        && a.cluster == b.cluster
+        && x.id == y.id
+        && x.context == y.context
+        && x.experience_cloud == y.experience_cloud
+        && x.property == y.property
+        && x.environment_id == y.environment_id
+        && x.telemetry.is_none()
+        && y.telemetry.is_none()
 }
 
 pub(crate) struct Notifier {
@@ -186,28 +237,84 @@ async fn run(
 ) {
     let concurrency = pipeline.options.notification_concurrency.get();
     let mut in_flight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+    let mut waiting = Waiting::default();
+    let mut open = true;
     loop {
+        // What is queued already joins the waiting jobs of its visitor.
+        while open && waiting.0.len() < COALESCED {
+            match receiver.try_recv() {
+                Ok((job, size)) => waiting.add(job, size),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+            }
+        }
+        if in_flight.len() < concurrency
+            && let Some((job, size, jobs)) = waiting.0.pop_front()
+        {
+            start(
+                job,
+                size,
+                jobs,
+                &pipeline,
+                &pending,
+                handler.as_ref(),
+                &mut in_flight,
+            );
+            continue;
+        }
+        if !open && waiting.0.is_empty() {
+            break;
+        }
         tokio::select! {
-            job = receiver.recv(), if in_flight.len() < concurrency => match job {
-                Some((Job { request, session_id, cluster, visitor }, size)) => match (prepare(request, &pipeline), &handler) {
-                    (Some(request), None) => {
-                        let job = Job { request, session_id, cluster, visitor };
-                        in_flight.push(Box::pin(deliver(job, size, pipeline.clone(), pending.clone())));
-                    }
-                    (Some(request), Some(handler)) => {
-                        // What would be sent: prepared as `deliver` prepares it.
-                        let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
-                        handler(pipeline.prepare(&options, request).request);
-                        pending.done(size);
-                    }
-                    (None, _) => pending.done(size),
-                },
-                None => break,
+            job = receiver.recv(), if open && waiting.0.len() < COALESCED => match job {
+                Some((job, size)) => waiting.add(job, size),
+                None => open = false,
             },
             Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
         }
     }
     while in_flight.next().await.is_some() {}
+}
+
+/// Starts sending `job` (standing for `jobs` queued jobs of `size` bytes), or hands it to the
+/// notification handler.
+fn start(
+    job: Job,
+    size: usize,
+    jobs: usize,
+    pipeline: &Arc<Pipeline>,
+    pending: &Arc<Pending>,
+    handler: Option<&NotificationHandler>,
+    in_flight: &mut FuturesUnordered<BoxFuture<'static, ()>>,
+) {
+    let Job {
+        request,
+        session_id,
+        cluster,
+        visitor,
+    } = job;
+    match (prepare(request, pipeline), handler) {
+        (Some(request), None) => {
+            let job = Job {
+                request,
+                session_id,
+                cluster,
+                visitor,
+            };
+            let (pipeline, pending) = (pipeline.clone(), pending.clone());
+            in_flight.push(Box::pin(async move {
+                deliver(job, &pipeline).await;
+                pending.done_many(size, jobs);
+            }));
+        }
+        (Some(request), Some(handler)) => {
+            // What would be sent: prepared as `deliver` prepares it.
+            let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
+            handler(pipeline.prepare(&options, request).request);
+            pending.done_many(size, jobs);
+        }
+        (None, _) => pending.done_many(size, jobs),
+    }
 }
 
 /// Attaches pending telemetry; `None` when there is nothing to send.
@@ -241,7 +348,7 @@ fn call_options(
     options
 }
 
-async fn deliver(job: Job, size: usize, pipeline: Arc<Pipeline>, pending: Arc<Pending>) {
+async fn deliver(job: Job, pipeline: &Pipeline) {
     let Job {
         request,
         session_id,
@@ -249,20 +356,11 @@ async fn deliver(job: Job, size: usize, pipeline: Arc<Pipeline>, pending: Arc<Pe
         visitor,
     } = job;
     let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
-    let sent = pipeline
-        .execute(
-            "send_notifications",
-            &options,
-            request.clone(),
-            ResponseMeta::server_side(),
-        )
-        .await;
-    if let Err(error) = sent {
+    if let Err((error, request)) = pipeline.notify(&options, request).await {
         tracing::warn!(%error, "notifications could not be sent");
         pipeline.events.emit(Event::SendNotificationError {
-            request: Box::new(request),
+            request,
             error: error.to_string(),
         });
     }
-    pending.done(size);
 }

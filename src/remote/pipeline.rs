@@ -182,6 +182,36 @@ impl Pipeline {
         .instrument(span)
     }
 
+    /// Sends a background notification request: prepared and sent as [`execute`](Self::execute)
+    /// sends, with nothing shaped from the answer (no one reads it) and no copy kept in case it
+    /// fails: a failure gives the request back, as prepared, for the event that reports it.
+    pub(crate) async fn notify(
+        &self,
+        options: &GetOffersOptions,
+        request: DeliveryRequest,
+    ) -> std::result::Result<(), (Error, Box<DeliveryRequest>)> {
+        let mut prepared = self.prepare(options, request);
+        let span = tracing::info_span!(
+            "target",
+            operation = "send_notifications",
+            request_id = prepared.request.request_id.as_deref().unwrap_or_default(),
+            status = tracing::field::Empty,
+        );
+        let timeout = options.timeout.unwrap_or(self.options.timeout);
+        async move {
+            self.attach_telemetry(&mut prepared.request);
+            match self.send(&prepared, timeout).await {
+                Ok((status, _)) => {
+                    tracing::Span::current().record("status", status);
+                    Ok(())
+                }
+                Err(error) => Err((error, Box::new(prepared.request))),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
     /// Sends a prepared request with the client's retry policy, in-flight limit and `timeout`.
     async fn send(
         &self,

@@ -958,3 +958,82 @@ async fn a_burst_of_decisions_delivers_every_notification() {
         delivery.peak_in_flight()
     );
 }
+
+/// Notifications that wait for a free slot are coalesced per visitor: one page view's decisions
+/// (a shared `Visitor`, so the same supplemental data id for A4T) made while the Edge is slow go
+/// out in fewer requests, every notification in one of them, and no request mixes two visitors.
+/// Decisions with different supplemental data ids are never merged (the id is the request's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_notifications_of_one_visitor_share_a_request() {
+    const DECISIONS: usize = 40;
+    let (_cdn, delivery, client) =
+        started(&artifact("A"), "\"v1\"", DecisioningMethod::OnDevice, |o| {
+            o.notification_concurrency(std::num::NonZeroUsize::MIN)
+        })
+        .await;
+    delivery.set_latency(Duration::from_millis(100));
+    let page_views = [
+        adobe_target::Visitor::new("org@AdobeOrg", None),
+        adobe_target::Visitor::new("org@AdobeOrg", None),
+    ];
+    for i in 0..DECISIONS {
+        // Two visitors, interleaved; each call of a page view its own A4T consumer.
+        let mut call = request(&["local-offer"]);
+        call.id = serde_json::from_value(json!({"tntId": format!("visitor{}.28_0", i % 2)})).ok();
+        let options = GetOffersOptions::new(call)
+            .session_id(format!("session{}", i % 2))
+            .visitor(page_views[i % 2].clone())
+            .consumer_id(format!("consumer{i}"));
+        client.get_offers(options).await.expect("a decision");
+    }
+    // Without a shared visitor each decision has its own supplemental data id: not merged.
+    for _ in 0..4 {
+        let mut call = request(&["local-offer"]);
+        call.id = serde_json::from_value(json!({"tntId": "visitor9.28_0"})).ok();
+        let options = GetOffersOptions::new(call).session_id("session9");
+        client.get_offers(options).await.expect("a decision");
+    }
+    tokio::time::timeout(Duration::from_secs(60), client.shutdown())
+        .await
+        .expect("shutdown sends what is queued");
+    let sent: Vec<_> = delivery
+        .recorded()
+        .into_iter()
+        .filter(|r| r.path == "/rest/v1/delivery")
+        .collect();
+    let notifications: usize = sent
+        .iter()
+        .map(|r| r.body["notifications"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(notifications, DECISIONS + 4, "every notification delivered");
+    let of = |visitor: &str| {
+        sent.iter()
+            .filter(|r| {
+                r.body["id"]["tntId"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(visitor))
+            })
+            .count()
+    };
+    assert!(
+        of("visitor0") + of("visitor1") < DECISIONS / 2,
+        "{} requests for {DECISIONS} decisions of two page views",
+        of("visitor0") + of("visitor1")
+    );
+    assert_eq!(
+        of("visitor9"),
+        4,
+        "different supplemental data ids, one request each"
+    );
+    for request in &sent {
+        let tnt_id = request.body["id"]["tntId"].as_str().expect("a visitor");
+        let session = request.query("sessionId").expect("a session");
+        assert_eq!(
+            session,
+            format!("session{}", &tnt_id[7..8]),
+            "one visitor per request: {tnt_id} in {session}"
+        );
+        let sdid = &request.body["experienceCloud"]["analytics"]["supplementalDataId"];
+        assert!(sdid.is_string(), "{sdid}");
+    }
+}
