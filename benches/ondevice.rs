@@ -1,8 +1,10 @@
 //! On-device `get_offers` (execute one mbox and prefetch it, with parameters), single thread:
 //! on the conformance suite's AB_SIMPLE artifact, on a 500-activity artifact where every call
-//! evaluates 1000 extra rules (HOT_500), and on one where the extra activities sit on other mboxes
-//! (COLD_500). The artifacts are built like `../shared/bench/make_artifacts.py` builds them, so
-//! the numbers compare with the Python and Node.js SDKs' (see README, Performance).
+//! evaluates 1000 extra rules (HOT_500), on one where the extra activities sit on other mboxes
+//! (COLD_500), and on AB_SIMPLE with 20 KB JSON offers (LARGE_OFFER: what sharing the artifact's
+//! content instead of copying it saves). The artifacts are built like
+//! `../shared/bench/make_artifacts.py` builds them, so the numbers compare with the Python and
+//! Node.js SDKs' (see README, Performance).
 //!
 //! ```text
 //! cargo bench --bench ondevice
@@ -81,6 +83,30 @@ fn cold(base: &Value, n: u64) -> Value {
     cold
 }
 
+/// LARGE_OFFER: AB_SIMPLE with every offer's content a JSON object of about 20 KB (200 keys of
+/// 100-character strings), as a large JSON offer or feature-flag set would be.
+fn large_offer(base: &Value) -> Value {
+    let mut large = base.clone();
+    let content: serde_json::Map<String, Value> = (0..200)
+        .map(|i| (format!("key{i:03}"), json!(format!("{i:03}").repeat(33) + "x")))
+        .collect();
+    for rules in large["rules"]["mboxes"]
+        .as_object_mut()
+        .expect("mboxes")
+        .values_mut()
+    {
+        for rule in rules.as_array_mut().expect("rules") {
+            for option in rule["consequence"]["options"]
+                .as_array_mut()
+                .expect("options")
+            {
+                option["content"] = Value::Object(content.clone());
+            }
+        }
+    }
+    large
+}
+
 fn on_device(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -91,6 +117,7 @@ fn on_device(c: &mut Criterion) {
         ("AB_SIMPLE", base.clone()),
         ("COLD_500", cold(&base, 500)),
         ("HOT_500", hot(&base, 500)),
+        ("LARGE_OFFER", large_offer(&base)),
     ];
     let mut group = c.benchmark_group("on_device_get_offers");
     group.throughput(Throughput::Elements(1));
