@@ -88,7 +88,12 @@ fn cold(base: &Value, n: u64) -> Value {
 fn large_offer(base: &Value) -> Value {
     let mut large = base.clone();
     let content: serde_json::Map<String, Value> = (0..200)
-        .map(|i| (format!("key{i:03}"), json!(format!("{i:03}").repeat(33) + "x")))
+        .map(|i| {
+            (
+                format!("key{i:03}"),
+                json!(format!("{i:03}").repeat(33) + "x"),
+            )
+        })
         .collect();
     for rules in large["rules"]["mboxes"]
         .as_object_mut()
