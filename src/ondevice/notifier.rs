@@ -279,7 +279,7 @@ async fn run(
 /// Starts sending `job` (standing for `jobs` queued jobs of `size` bytes), or hands it to the
 /// notification handler.
 fn start(
-    job: Job,
+    mut job: Job,
     size: usize,
     jobs: usize,
     pipeline: &Arc<Pipeline>,
@@ -287,45 +287,40 @@ fn start(
     handler: Option<&NotificationHandler>,
     in_flight: &mut FuturesUnordered<BoxFuture<'static, ()>>,
 ) {
-    let Job {
-        request,
-        session_id,
-        cluster,
-        visitor,
-    } = job;
-    match (prepare(request, pipeline), handler) {
-        (Some(request), None) => {
-            let job = Job {
-                request,
-                session_id,
-                cluster,
-                visitor,
-            };
+    if !prepare(&mut job.request, pipeline) {
+        return pending.done_many(size, jobs);
+    }
+    match handler {
+        None => {
             let (pipeline, pending) = (pipeline.clone(), pending.clone());
             in_flight.push(Box::pin(async move {
                 deliver(job, &pipeline).await;
                 pending.done_many(size, jobs);
             }));
         }
-        (Some(request), Some(handler)) => {
+        Some(handler) => {
             // What would be sent: prepared as `deliver` prepares it.
+            let Job {
+                request,
+                session_id,
+                cluster,
+                visitor,
+            } = job;
             let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
             handler(pipeline.prepare(&options, request).request);
             pending.done_many(size, jobs);
         }
-        (None, _) => pending.done_many(size, jobs),
     }
 }
 
-/// Attaches pending telemetry; `None` when there is nothing to send.
-fn prepare(mut request: DeliveryRequest, pipeline: &Pipeline) -> Option<DeliveryRequest> {
-    pipeline.attach_telemetry(&mut request);
-    let has_content = !request.notifications.is_empty()
+/// Attaches pending telemetry; whether there is anything to send.
+fn prepare(request: &mut DeliveryRequest, pipeline: &Pipeline) -> bool {
+    pipeline.attach_telemetry(request);
+    !request.notifications.is_empty()
         || request
             .telemetry
             .as_ref()
-            .is_some_and(|t| !t.entries.is_empty());
-    has_content.then_some(request)
+            .is_some_and(|t| !t.entries.is_empty())
 }
 
 /// How long a notification request may take at least: no visitor waits for it, and one that

@@ -182,9 +182,11 @@ impl Pipeline {
         .instrument(span)
     }
 
-    /// Sends a background notification request: prepared and sent as [`execute`](Self::execute)
-    /// sends, with nothing shaped from the answer (no one reads it) and no copy kept in case it
-    /// fails: a failure gives the request back, as prepared, for the event that reports it.
+    /// Sends a background notification request (the display notifications of on-device
+    /// decisions): prepared and sent as [`execute`](Self::execute) sends, with nothing shaped
+    /// from the answer (no one reads it) and no copy kept in case it fails: a failure gives the
+    /// request back, as prepared, for the event that reports it.
+    #[cfg(feature = "on-device")]
     pub(crate) async fn notify(
         &self,
         options: &GetOffersOptions,

@@ -1,33 +1,19 @@
 //! `TargetClient::explain` through the public API: which rules were evaluated, which matched,
 //! and what a failing condition saw; nothing is sent.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use adobe_target::{ClientOptions, DecisioningMethod, Error, GetOffersOptions, TargetClient};
+use adobe_target::{ClientOptions, Error, GetOffersOptions, TargetClient};
 use serde_json::json;
 
-use crate::support::{read_json, request, shared_dir};
+use crate::support::{counted_on_device, request};
 
 const CHROME: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
                       (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
 #[tokio::test]
 async fn explain_names_every_rule_evaluated_and_what_the_failing_ones_saw() {
-    let artifact =
-        read_json(&shared_dir().join("conformance/artifacts/TEST_ARTIFACT_BROWSER.json"));
-    let sent = Arc::new(AtomicUsize::new(0));
-    let counter = sent.clone();
-    let client = TargetClient::create(
-        ClientOptions::new("targettesting", "org@AdobeOrg")
-            .decisioning_method(DecisioningMethod::OnDevice)
-            .artifact_payload(artifact)
-            .notification_handler(move |_| {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }),
-    )
-    .await
-    .expect("a client");
+    let (client, sent) = counted_on_device("TEST_ARTIFACT_BROWSER", "targettesting").await;
     client.ready().await.expect("the artifact loads");
     let call = request(json!({
         "context": {"channel": "web", "userAgent": CHROME},

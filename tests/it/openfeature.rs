@@ -17,7 +17,7 @@ use open_feature::{
 use serde_json::json;
 
 use crate::stub::{Reply, Stub};
-use crate::support::{read_json, refused_address, request, shared_dir};
+use crate::support::{counted_on_device, refused_address, request};
 
 const FLAGS: &str = "mbox-feature-flags";
 
@@ -32,22 +32,7 @@ async fn openfeature_client(name: &str, provider: TargetProvider) -> Client {
 /// An on-device client of the feature-flag conformance artifact, counting the notification
 /// requests it would send.
 async fn on_device() -> (TargetClient, Arc<AtomicUsize>) {
-    let artifact =
-        read_json(&shared_dir().join("conformance/artifacts/TEST_ARTIFACT_FEATURE_FLAG.json"));
-    let sent = Arc::new(AtomicUsize::new(0));
-    let counter = sent.clone();
-    let client = TargetClient::create(
-        ClientOptions::new("targettesting", "org@AdobeOrg")
-            .decisioning_method(DecisioningMethod::OnDevice)
-            .artifact_payload(artifact)
-            .telemetry_enabled(false)
-            .notification_handler(move |_| {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }),
-    )
-    .await
-    .expect("a client");
-    (client, sent)
+    counted_on_device("TEST_ARTIFACT_FEATURE_FLAG", "targettesting").await
 }
 
 #[tokio::test]

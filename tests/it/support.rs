@@ -86,3 +86,30 @@ pub fn cli() -> PathBuf {
         })
         .clone()
 }
+
+/// An on-device client of the conformance artifact `name` for `client`, telemetry off, and the
+/// number of notification requests it would have sent (a notification handler counts them).
+#[cfg(feature = "on-device")]
+pub async fn counted_on_device(
+    name: &str,
+    client: &str,
+) -> (
+    adobe_target::TargetClient,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let artifact = read_json(&shared_dir().join(format!("conformance/artifacts/{name}.json")));
+    let sent = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let options = adobe_target::ClientOptions::new(client, "org@AdobeOrg")
+        .decisioning_method(adobe_target::DecisioningMethod::OnDevice)
+        .artifact_payload(artifact)
+        .telemetry_enabled(false)
+        .notification_handler(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+    let client = adobe_target::TargetClient::create(options)
+        .await
+        .expect("a client");
+    (client, sent)
+}

@@ -315,6 +315,7 @@ async fn remote(http: reqwest::Client, bare: bool) -> Value {
 
     let next = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicUsize::new(0));
+    let allocated_before = counting::now();
     let start = Instant::now();
     let workers: Vec<_> = (0..conc)
         .map(|_| {
@@ -342,7 +343,9 @@ async fn remote(http: reqwest::Client, bare: bool) -> Value {
         micros.extend(worker.await.expect("the worker ran"));
     }
     let wall = start.elapsed().as_secs_f64();
+    let allocated = counting::now();
     let requests = micros.len();
+    let per_request = |total: u64| round1(total as f64 / requests.max(1) as f64);
     let (mean, p50, p99) = latencies(micros);
     json!({
         "sdk": if bare { format!("{SDK}, reqwest only") } else { SDK.to_owned() },
@@ -350,6 +353,8 @@ async fn remote(http: reqwest::Client, bare: bool) -> Value {
         "requests": requests, "errors": errors.load(Ordering::Relaxed),
         "req_per_s": round1(requests as f64 / wall),
         "mean_us": mean, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb(),
+        "allocs_per_request": per_request(allocated.0 - allocated_before.0),
+        "alloc_bytes_per_request": per_request(allocated.1 - allocated_before.1),
         "stub_seen": stub_stats(&http, port).await,
     })
 }
