@@ -221,7 +221,10 @@ impl TargetClient {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "on-device")]
-    pub async fn explain(&self, mut options: GetOffersOptions) -> Result<crate::Explanation> {
+    pub async fn explain(
+        &self,
+        mut options: GetOffersOptions,
+    ) -> Result<crate::ondevice::Explanation> {
         let request = required_request(&mut options)?;
         match &self.inner.on_device {
             Some(engine) => {

@@ -8,7 +8,7 @@
 //! back as [`TargetResponse::visitor_state`](crate::TargetResponse::visitor_state), for the
 //! page's client-side Visitor API.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use serde_json::{Map, Value, json};
 
@@ -190,14 +190,12 @@ impl Visitor {
     /// ```
     pub fn state(&self) -> VisitorState {
         let inner = self.lock();
-        let mut state = Map::new();
-        if let Some(ids) = &inner.customer_ids {
-            state.insert("customerIDs".to_owned(), Value::Object(ids.clone()));
+        VisitorState {
+            organization_id: inner.organization_id.clone(),
+            customer_ids: inner.customer_ids.clone(),
+            sdid: inner.sdid.clone(),
+            json: OnceLock::new(),
         }
-        if let Some(sdid) = &inner.sdid {
-            state.insert("sdid".to_owned(), json!(sdid));
-        }
-        VisitorState(json!({ inner.organization_id.clone(): state }))
     }
 
     /// The customer ids for a request's `id.customerIds`, converted from the ID service's form
@@ -265,9 +263,29 @@ fn auth_state_from_code(code: Option<&Value>) -> AuthenticatedState {
 /// let script = format!("Visitor.getInstance('ORG@AdobeOrg', {{serverState: {state}}});");
 /// assert!(script.contains("supplementalDataIDCurrent"));
 /// ```
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[serde(transparent)]
-pub struct VisitorState(Value);
+///
+/// It is a snapshot of the visitor when it was taken; the JSON is made the first time it is read
+/// (most callers of an on-device decision never read it).
+#[derive(Clone, Debug)]
+pub struct VisitorState {
+    organization_id: String,
+    customer_ids: Option<Map<String, Value>>,
+    sdid: Option<SdidState>,
+    json: OnceLock<Value>,
+}
+
+impl PartialEq for VisitorState {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.organization_id, &self.customer_ids, &self.sdid)
+            == (&other.organization_id, &other.customer_ids, &other.sdid)
+    }
+}
+
+impl serde::Serialize for VisitorState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.as_json().serialize(serializer)
+    }
+}
 
 impl VisitorState {
     /// The state as JSON.
@@ -281,7 +299,16 @@ impl VisitorState {
     /// # let _ = script;
     /// ```
     pub fn as_json(&self) -> &Value {
-        &self.0
+        self.json.get_or_init(|| {
+            let mut state = Map::new();
+            if let Some(ids) = &self.customer_ids {
+                state.insert("customerIDs".to_owned(), Value::Object(ids.clone()));
+            }
+            if let Some(sdid) = &self.sdid {
+                state.insert("sdid".to_owned(), json!(sdid));
+            }
+            json!({ self.organization_id.clone(): state })
+        })
     }
 
     /// The current supplemental data id, once one was handed out.
@@ -295,18 +322,13 @@ impl VisitorState {
     /// assert_eq!(visitor.state().supplemental_data_id(), Some(sdid.as_str()));
     /// ```
     pub fn supplemental_data_id(&self) -> Option<&str> {
-        self.0
-            .as_object()?
-            .values()
-            .next()?
-            .pointer("/sdid/supplementalDataIDCurrent")?
-            .as_str()
+        self.sdid.as_ref()?.current()
     }
 }
 
 impl std::fmt::Display for VisitorState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{}", self.as_json())
     }
 }
 
