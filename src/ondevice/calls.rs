@@ -11,7 +11,7 @@ use crate::delivery::types::{
 };
 use crate::edge::EdgeCluster;
 use crate::events::Event;
-use crate::ondevice::engine::decide::{DecideInput, Explanation, decide};
+use crate::ondevice::engine::decide::{DecideInput, Decision, Explanation, decide};
 use crate::ondevice::engine::geo;
 use crate::ondevice::notifier::{Job, Notifier};
 use crate::ondevice::provider::{Cdn, Loaded};
@@ -33,12 +33,7 @@ pub(crate) fn get_offers<'a>(
     known_local: bool,
 ) -> CallFuture<'a> {
     let started = Instant::now();
-    let mut prepared = pipeline.prepare(options, request);
-    // The request's geo is put back after the lookup (if any), as the decision uses it.
-    let (kept, lookup) = geo::plan(
-        prepared.request.context.geo.take(),
-        loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
-    );
+    let (prepared, kept, lookup) = prepare(pipeline, &loaded, options, request);
     // A full notification queue makes the call wait for room first, if the policy says so.
     let wait = match pipeline.options.notification_overflow {
         NotificationOverflow::Wait(max) if !notifier.has_room() => Some(max),
@@ -49,10 +44,7 @@ pub(crate) fn get_offers<'a>(
             if let Some(max) = wait {
                 notifier.wait_for_room(max).await;
             }
-            let geo = match lookup {
-                Some(ip) => located(pipeline, cdn, ip.as_deref(), kept).await,
-                None => kept,
-            };
+            let geo = visitor_geo(pipeline, cdn, kept, lookup).await;
             Ok(decide_now(
                 pipeline,
                 notifier,
@@ -88,30 +80,61 @@ pub(crate) async fn explain(
     options: &GetOffersOptions,
     request: DeliveryRequest,
 ) -> Explanation {
+    let (prepared, kept, lookup) = prepare(pipeline, &loaded, options, request);
+    let geo = visitor_geo(pipeline, cdn, kept, lookup).await;
+    let request = as_decided(prepared.request, geo, prepared.cluster.as_ref());
+    let decision = decision(
+        pipeline,
+        &loaded,
+        &request,
+        &prepared.session_id,
+        pipeline.now(),
+        false,
+        true,
+    );
+    decision.explanation.unwrap_or_default()
+}
+
+/// `request` prepared for an on-device decision, with the visitor's geo taken out of it (the
+/// decision puts it back, looked up or not), and the address to look up when the artifact
+/// targets by geo and the request has no location.
+fn prepare(
+    pipeline: &Pipeline,
+    loaded: &Loaded,
+    options: &GetOffersOptions,
+    request: DeliveryRequest,
+) -> (Prepared, Geo, Option<Option<String>>) {
     let mut prepared = pipeline.prepare(options, request);
-    // The request's geo is put back after the lookup (if any), as the decision uses it.
     let (kept, lookup) = geo::plan(
         prepared.request.context.geo.take(),
         loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
     );
-    let geo = match lookup {
-        Some(ip) => located(pipeline, cdn, ip.as_deref(), kept).await,
-        None => kept,
-    };
-    let request = as_decided(prepared.request, geo, prepared.cluster.as_ref());
+    (prepared, kept, lookup)
+}
+
+/// The engine's decision of `request` with the loaded artifact at `now`; `known_local` when
+/// hybrid routing already found every item local, `explain` to record every rule evaluated.
+fn decision(
+    pipeline: &Pipeline,
+    loaded: &Loaded,
+    request: &DeliveryRequest,
+    session_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    known_local: bool,
+    explain: bool,
+) -> Decision {
     let new_id = || uuid::Uuid::new_v4().to_string();
-    let decision = decide(&DecideInput {
+    decide(&DecideInput {
         artifact: &loaded.artifact,
         client: &pipeline.options.client,
-        request: &request,
-        session_id: &prepared.session_id,
-        now: pipeline.now(),
+        request,
+        session_id,
+        now,
         artifact_trace: &loaded.trace,
         new_id: &new_id,
-        known_local: false,
-        explain: true,
-    });
-    decision.explanation.unwrap_or_default()
+        known_local,
+        explain,
+    })
 }
 
 /// The request as the engine decides it: with the visitor's `geo`, and a visitor id.
@@ -125,9 +148,18 @@ fn as_decided(
     request
 }
 
-/// The visitor's geo after a lookup of `ip` (kept as it was if the lookup fails).
-async fn located(pipeline: &Pipeline, cdn: &dyn Cdn, ip: Option<&str>, kept: Geo) -> Geo {
-    match cdn.lookup_geo(ip).await {
+/// The visitor's geo: `kept`, or after the lookup `prepare` planned, merged with what it found
+/// (kept as it was if the lookup fails).
+async fn visitor_geo(
+    pipeline: &Pipeline,
+    cdn: &dyn Cdn,
+    kept: Geo,
+    lookup: Option<Option<String>>,
+) -> Geo {
+    let Some(ip) = lookup else {
+        return kept;
+    };
+    match cdn.lookup_geo(ip.as_deref()).await {
         Ok(found) => {
             let merged = geo::merge(kept, found);
             pipeline.events.emit(Event::GeoLocationUpdated {
@@ -162,18 +194,15 @@ fn decide_now(
     let request = as_decided(request, geo, cluster.as_ref());
 
     let now = pipeline.now();
-    let new_id = || uuid::Uuid::new_v4().to_string();
-    let decision = decide(&DecideInput {
-        artifact: &loaded.artifact,
-        client: &pipeline.options.client,
-        request: &request,
-        session_id: &session_id,
+    let decision = decision(
+        pipeline,
+        loaded,
+        &request,
+        &session_id,
         now,
-        artifact_trace: &loaded.trace,
-        new_id: &new_id,
         known_local,
-        explain: false,
-    });
+        false,
+    );
     let timing = Timing {
         mode: ExecutionMode::Local,
         execution: started.elapsed(),

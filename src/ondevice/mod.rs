@@ -16,7 +16,9 @@ mod provider;
 mod runtime;
 
 #[cfg(feature = "on-device")]
-pub use engine::decide::{Explanation, FailedCondition, RuleOutcome};
+pub use engine::decide::{Explanation, RuleOutcome};
+#[cfg(feature = "on-device")]
+pub use engine::rules::FailedCondition;
 #[cfg(feature = "on-device")]
 pub use engine::summary::{ActivitySummary, ArtifactSummary, AudienceSummary, OfferSize};
 pub(crate) use runtime::OnDevice;

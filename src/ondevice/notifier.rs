@@ -40,6 +40,18 @@ pub(crate) struct Job {
 }
 
 impl Job {
+    /// The notification call: options for the decision's visitor (its session, cluster and
+    /// Experience Cloud visitor, and the longer of the client's `timeout` and
+    /// [`NOTIFICATION_TIMEOUT`]), and the request.
+    fn into_call(self, timeout: std::time::Duration) -> (GetOffersOptions, DeliveryRequest) {
+        let mut options = GetOffersOptions::default()
+            .session_id(self.session_id)
+            .visitor(self.visitor)
+            .timeout(timeout.max(NOTIFICATION_TIMEOUT));
+        options.target_location_hint = self.cluster;
+        (options, self.request)
+    }
+
     /// An estimate of the memory the job holds until it is sent: its strings and a fixed
     /// overhead.
     fn size(&self) -> usize {
@@ -300,13 +312,7 @@ fn start(
         }
         Some(handler) => {
             // What would be sent: prepared as `deliver` prepares it.
-            let Job {
-                request,
-                session_id,
-                cluster,
-                visitor,
-            } = job;
-            let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
+            let (options, request) = job.into_call(pipeline.options.timeout);
             handler(pipeline.prepare(&options, request).request);
             pending.done_many(size, jobs);
         }
@@ -327,30 +333,8 @@ fn prepare(request: &mut DeliveryRequest, pipeline: &Pipeline) -> bool {
 /// times out is lost to Target's reports, so a slow moment of the Edge must not cost it.
 const NOTIFICATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The options of a notification call for the visitor of a decision: its session, cluster and
-/// Experience Cloud visitor, and the longer of the client's timeout and [`NOTIFICATION_TIMEOUT`].
-fn call_options(
-    session_id: String,
-    cluster: Option<EdgeCluster>,
-    visitor: Visitor,
-    timeout: std::time::Duration,
-) -> GetOffersOptions {
-    let mut options = GetOffersOptions::default()
-        .session_id(session_id)
-        .visitor(visitor)
-        .timeout(timeout.max(NOTIFICATION_TIMEOUT));
-    options.target_location_hint = cluster;
-    options
-}
-
 async fn deliver(job: Job, pipeline: &Pipeline) {
-    let Job {
-        request,
-        session_id,
-        cluster,
-        visitor,
-    } = job;
-    let options = call_options(session_id, cluster, visitor, pipeline.options.timeout);
+    let (options, request) = job.into_call(pipeline.options.timeout);
     if let Err((error, request)) = pipeline.notify(&options, request).await {
         tracing::warn!(%error, "notifications could not be sent");
         pipeline.events.emit(Event::SendNotificationError {

@@ -33,15 +33,14 @@ pub(crate) fn allocation(client: &str, activity_id: &str, visitor_key: &str) -> 
     bucket(hash_unencoded_chars(&device_id))
 }
 
-/// `text` as the bytes Target hashes: its UTF-16 code units, little-endian.
-pub(crate) fn utf16_le(text: &str) -> Vec<u8> {
-    let mut units = Vec::with_capacity(2 * text.len());
-    push_utf16_le(&mut units, text);
+/// `parts` joined, as the bytes Target hashes: UTF-16 code units, little-endian (one allocation:
+/// a UTF-8 byte is at most one code unit).
+fn utf16_le(parts: &[&str]) -> Vec<u8> {
+    let mut units = Vec::with_capacity(2 * parts.iter().map(|p| p.len()).sum::<usize>());
+    for part in parts {
+        units.extend(part.encode_utf16().flat_map(u16::to_le_bytes));
+    }
     units
-}
-
-fn push_utf16_le(units: &mut Vec<u8>, text: &str) {
-    units.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
 }
 
 /// The hashed id of one visitor for one client, prepared once per decision: each activity adds
@@ -55,23 +54,15 @@ pub(crate) struct VisitorBuckets {
 
 impl VisitorBuckets {
     pub(crate) fn new(client: &str, visitor_key: &str) -> Self {
-        let mut visitor =
-            Vec::with_capacity(2 * (visitor_key.len() + 2 + CAMPAIGN_BUCKET_SALT.len()));
-        for part in [".", visitor_key, ".", CAMPAIGN_BUCKET_SALT] {
-            push_utf16_le(&mut visitor, part);
-        }
         Self {
-            client: utf16_le(client),
-            visitor,
+            client: utf16_le(&[client]),
+            visitor: utf16_le(&[".", visitor_key, ".", CAMPAIGN_BUCKET_SALT]),
         }
     }
 
     /// The allocation for `activity_id`, the same as [`allocation`] gives.
     pub(crate) fn allocation(&self, activity_id: &str) -> f64 {
-        let mut activity = Vec::with_capacity(2 * (activity_id.len() + 1));
-        for part in [".", activity_id] {
-            push_utf16_le(&mut activity, part);
-        }
+        let activity = utf16_le(&[".", activity_id]);
         let mut id = self
             .client
             .as_slice()
@@ -87,9 +78,8 @@ impl VisitorBuckets {
 /// MurmurHash3 (32-bit, seed 0) over the UTF-16 code units of `text`, as Java's
 /// `Hashing.murmur3_32().hashUnencodedChars` does: each code unit is two little-endian bytes.
 fn hash_unencoded_chars(text: &str) -> i32 {
-    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
     // Reading from memory cannot fail.
-    let hash = murmur3::murmur3_32(&mut Cursor::new(bytes), 0).unwrap_or(0);
+    let hash = murmur3::murmur3_32(&mut Cursor::new(utf16_le(&[text])), 0).unwrap_or(0);
     hash as i32
 }
 

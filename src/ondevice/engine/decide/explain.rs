@@ -1,11 +1,11 @@
 //! Explanations: each rule the engine evaluated for a request, whether it matched, and why not.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Kind, Mode, RuleData};
 use crate::ondevice::engine::artifact::Rule;
-use crate::ondevice::engine::rules;
+use crate::ondevice::engine::rules::{self, FailedCondition};
 
 /// How an on-device decision was reached: every rule the engine evaluated, in the order it
 /// evaluated them. Made by [`TargetClient::explain`](crate::TargetClient::explain).
@@ -50,17 +50,6 @@ pub struct RuleOutcome {
     pub failed: Vec<FailedCondition>,
 }
 
-/// A part of a rule's condition that did not hold, with the context values it read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FailedCondition {
-    /// The JSON-logic part, as the artifact writes it.
-    pub condition: Value,
-    /// Each context key the part reads (`user.browserType`) and the value it saw (`null` when
-    /// the request has none).
-    pub saw: Map<String, Value>,
-}
-
 /// Records the evaluation of `rule` for the item of `kind` named `location`.
 pub(super) fn record(
     explanation: &mut Explanation,
@@ -80,12 +69,6 @@ pub(super) fn record(
         Vec::new()
     } else {
         rules::failures(&rule.condition_json, data)
-            .into_iter()
-            .map(|f| FailedCondition {
-                condition: f.condition,
-                saw: f.saw,
-            })
-            .collect()
     };
     explanation.rules.push(RuleOutcome {
         mode: mode.as_str(),

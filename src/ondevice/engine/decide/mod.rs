@@ -27,7 +27,7 @@ use crate::delivery::types::{
 };
 
 pub(crate) use dependency::remote_dependency;
-pub use explain::{Explanation, FailedCondition, RuleOutcome};
+pub use explain::{Explanation, RuleOutcome};
 use macros::replace_macros;
 use response::{mbox_response, prefetch_mbox_response, view_response};
 use trace::trace_rule;

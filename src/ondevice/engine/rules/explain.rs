@@ -8,19 +8,22 @@ use serde_json::{Map, Value};
 use super::compile::split_path;
 use super::{Data, compile, matches};
 
-/// One part of a condition that did not hold, and what each variable it reads was.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Failure {
-    /// The failing part, as written in the artifact.
-    pub(crate) condition: Value,
-    /// Each variable the part reads, and its value (`null` when missing).
-    pub(crate) saw: Map<String, Value>,
+/// A part of a rule's condition that did not hold, with the context values it read (an
+/// explanation's [`RuleOutcome::failed`](crate::RuleOutcome::failed)).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct FailedCondition {
+    /// The JSON-logic part, as the artifact writes it.
+    pub condition: Value,
+    /// Each context key the part reads (`user.browserType`) and the value it saw (`null` when
+    /// the request has none).
+    pub saw: Map<String, Value>,
 }
 
 /// The parts of `condition` that made it fail against `data` (none when it holds). An `and`
 /// stops at its first failing part, as evaluation does; a failing `or` reports every part; any
 /// other operation is reported whole.
-pub(crate) fn failures(condition: &Value, data: &dyn Data) -> Vec<Failure> {
+pub(crate) fn failures(condition: &Value, data: &dyn Data) -> Vec<FailedCondition> {
     let mut out = Vec::new();
     explain(condition, data, &mut out);
     out
@@ -30,7 +33,7 @@ fn holds(condition: &Value, data: &dyn Data) -> bool {
     compile(condition).is_ok_and(|expr| matches(&expr, data))
 }
 
-fn explain(condition: &Value, data: &dyn Data, out: &mut Vec<Failure>) {
+fn explain(condition: &Value, data: &dyn Data, out: &mut Vec<FailedCondition>) {
     if holds(condition, data) {
         return;
     }
@@ -55,7 +58,7 @@ fn explain(condition: &Value, data: &dyn Data, out: &mut Vec<Failure>) {
                     (path, value)
                 })
                 .collect();
-            out.push(Failure {
+            out.push(FailedCondition {
                 condition: condition.clone(),
                 saw,
             });

@@ -18,6 +18,7 @@ mod value;
 
 use compile::split_path;
 pub(crate) use compile::{Expr, Op, compile};
+pub use explain::FailedCondition;
 pub(crate) use explain::{context_keys, failures};
 use value::*;
 pub(crate) use value::{Val, js_truthy};
