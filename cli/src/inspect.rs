@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use adobe_target::ArtifactSummary;
 
-use crate::{Failure, print_json, read};
+use crate::{Failure, is_rules_bin, print_json, read};
 
 /// An artifact file.
 #[derive(clap::Args)]
@@ -21,8 +21,7 @@ pub(crate) struct ArtifactArgs {
 /// The artifact summarised, or the reason the SDK refuses it.
 fn load(args: &ArtifactArgs) -> Result<ArtifactSummary, Failure> {
     let bytes = read(&args.path)?;
-    let name = args.path.to_string_lossy().to_ascii_lowercase();
-    let summary = if name.ends_with(".bin") {
+    let summary = if is_rules_bin(&args.path) {
         let organization = args
             .organization_id
             .as_deref()

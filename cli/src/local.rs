@@ -9,7 +9,7 @@ use adobe_target::{
 };
 use serde_json::{Value, json};
 
-use crate::{Failure, read};
+use crate::{Failure, is_rules_bin, read};
 
 /// An artifact, a request and how to decide it.
 #[derive(clap::Args)]
@@ -46,8 +46,7 @@ pub(crate) async fn client(
     handler: impl Fn(DeliveryRequest) + Send + Sync + 'static,
 ) -> Result<(TargetClient, GetOffersOptions), Failure> {
     // A rules.bin (by its name, as the SDK reads a location) is handed over as bytes.
-    let name = input.artifact.to_string_lossy().to_ascii_lowercase();
-    let (artifact, bin) = if name.ends_with(".bin") {
+    let (artifact, bin) = if is_rules_bin(&input.artifact) {
         (Value::Null, Some(read(&input.artifact)?))
     } else {
         (read_json(&input.artifact)?, None)

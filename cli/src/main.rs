@@ -110,6 +110,13 @@ fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether `path` names an obfuscated `rules.bin`: it ends in `.bin`, in any case.
+fn is_rules_bin(path: &std::path::Path) -> bool {
+    path.to_string_lossy()
+        .to_ascii_lowercase()
+        .ends_with(".bin")
+}
+
 /// Reads a file, naming it in the failure.
 fn read(path: &PathBuf) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))

@@ -55,12 +55,11 @@ fn text(value: &EvaluationContextFieldValue) -> Option<String> {
     })
 }
 
-/// What one evaluation asks Target: the request, and the page view it belongs to.
+/// What one evaluation asks Target: the request, and when the context names a page view, the
+/// key its decision is shared under (the page view and the request: the same decide once).
 pub(crate) struct Ask {
     pub(crate) request: DeliveryRequest,
-    pub(crate) page_view: Option<String>,
-    /// The request's identity, for sharing: the same page view and the same request decide once.
-    pub(crate) key: String,
+    pub(crate) shared_as: Option<String>,
 }
 
 /// The Delivery request that executes `mbox` for the visitor of `context`.
@@ -112,14 +111,10 @@ pub(crate) fn ask(mbox: &str, context: &EvaluationContext, targeting: TargetingK
         request.insert("id".to_owned(), json!({ targeting.field(): visitor }));
     }
     let request = Value::Object(request);
-    let key = request.to_string();
+    let shared_as = page_view.map(|page_view| format!("{page_view}\u{0}{request}"));
     let request =
         serde_json::from_value(request).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-    Ok(Ask {
-        request,
-        page_view,
-        key,
-    })
+    Ok(Ask { request, shared_as })
 }
 
 #[cfg(test)]
@@ -140,7 +135,10 @@ mod tests {
             .with_custom_field(PAGE_VIEW_FIELD, "pv-1")
             .with_custom_field("shape", EvaluationContextFieldValue::new_struct(3_u8));
         let ask = ask("checkout", &context, TargetingKey::ThirdPartyId).expect("a request");
-        assert_eq!(ask.page_view.as_deref(), Some("pv-1"));
+        assert!(
+            ask.shared_as
+                .is_some_and(|key| key.starts_with("pv-1\u{0}"))
+        );
         let sent = serde_json::to_value(&ask.request).expect("serialises");
         assert_eq!(sent["id"], json!({"thirdPartyId": "visitor-1"}));
         assert_eq!(

@@ -270,11 +270,8 @@ impl TargetProvider {
                 .map(Arc::new)
                 .map_err(|e| from_error(&e))
         };
-        let attributes = match ask.page_view {
-            Some(page_view) => {
-                let key = format!("{page_view}\u{0}{}", ask.key);
-                self.page_views.decide(key, decide).await?
-            }
+        let attributes = match ask.shared_as {
+            Some(key) => self.page_views.decide(key, decide).await?,
             None => decide.await?,
         };
         let found = attributes.as_object(mbox).and_then(|a| a.get(attribute));
