@@ -306,7 +306,8 @@ impl TargetClient {
         let call = request
             .and_then(|mut request| {
                 add_mboxes(&mut request, mbox_names)?;
-                self.route(options.request(request))
+                options.request = Some(request);
+                self.route(options)
             })
             .unwrap_or_else(failed);
         call.map(|response| response.map(Attributes::new))
@@ -344,7 +345,7 @@ impl TargetClient {
 }
 
 /// Checks the per-call options and takes the request out of them; every call needs one.
-fn required_request(options: &mut GetOffersOptions) -> Result<DeliveryRequest> {
+fn required_request(options: &mut GetOffersOptions) -> Result<Box<DeliveryRequest>> {
     options.check()?;
     options
         .request
@@ -373,10 +374,11 @@ fn failed<'a>(error: Error) -> CallFuture<'a> {
 }
 
 /// `{context: {channel: web}}`, the request `get_attributes` starts from when given none.
-fn empty_request() -> Result<DeliveryRequest> {
+fn empty_request() -> Result<Box<DeliveryRequest>> {
     DeliveryRequest::builder()
         .context(Context::builder().channel(ChannelType::Web))
         .try_into()
+        .map(Box::new)
         .map_err(|e: ConversionError| Error::InvalidRequest(e.to_string()))
 }
 

@@ -29,7 +29,7 @@ pub(crate) fn get_offers<'a>(
     notifier: &'a Notifier,
     loaded: Arc<Loaded>,
     options: &GetOffersOptions,
-    request: DeliveryRequest,
+    request: Box<DeliveryRequest>,
     known_local: bool,
 ) -> CallFuture<'a> {
     let started = Instant::now();
@@ -78,7 +78,7 @@ pub(crate) async fn explain(
     cdn: &dyn Cdn,
     loaded: Arc<Loaded>,
     options: &GetOffersOptions,
-    request: DeliveryRequest,
+    request: Box<DeliveryRequest>,
 ) -> Explanation {
     let (prepared, kept, lookup) = prepare(pipeline, &loaded, options, request);
     let geo = visitor_geo(pipeline, cdn, kept, lookup).await;
@@ -102,7 +102,7 @@ fn prepare(
     pipeline: &Pipeline,
     loaded: &Loaded,
     options: &GetOffersOptions,
-    request: DeliveryRequest,
+    request: Box<DeliveryRequest>,
 ) -> (Prepared, Geo, Option<Option<String>>) {
     let mut prepared = pipeline.prepare(options, request);
     let (kept, lookup) = geo::plan(
@@ -139,10 +139,10 @@ fn decision(
 
 /// The request as the engine decides it: with the visitor's `geo`, and a visitor id.
 fn as_decided(
-    mut request: DeliveryRequest,
+    mut request: Box<DeliveryRequest>,
     geo: Geo,
     cluster: Option<&EdgeCluster>,
-) -> DeliveryRequest {
+) -> Box<DeliveryRequest> {
     request.context.geo = (geo != Geo::default()).then_some(geo);
     ensure_visitor_id(&mut request, cluster);
     request
@@ -247,7 +247,7 @@ fn decide_now(
 fn notification_request(
     request: &DeliveryRequest,
     notifications: Vec<Notification>,
-) -> Option<DeliveryRequest> {
+) -> Option<Box<DeliveryRequest>> {
     let built = DeliveryRequest::builder()
         .context(request.context.clone())
         .environment_id(request.environment_id)
@@ -260,6 +260,7 @@ fn notification_request(
     built
         .inspect_err(|error| tracing::error!(%error, "a notification request could not be built"))
         .ok()
+        .map(Box::new)
 }
 
 /// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party
@@ -303,7 +304,7 @@ mod tests {
             let env = Environment { now: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(), utc_offset_minutes: 0.0 };
             for cookie in [cookie.clone(), format!("PC#{}#1700000060", tnt_id.replace(['#', '|'], ""))] {
                 let call = GetOffersOptions::default().target_cookie(cookie).target_location_hint(&hint);
-                let mut prepared = prepare(&config, &endpoints, &call, request(), &env);
+                let mut prepared = prepare(&config, &endpoints, &call, Box::new(request()), &env);
                 prepared.request.id = None;
                 ensure_visitor_id(&mut prepared.request, prepared.cluster.as_ref());
                 let made = prepared.request.id.and_then(|id| id.tnt_id).unwrap_or_default();

@@ -33,7 +33,7 @@ const JOB_OVERHEAD: usize = 1024;
 /// One notification request and the visitor's session, edge cluster and Experience Cloud
 /// visitor (so the request keeps the decision's supplemental data id).
 pub(crate) struct Job {
-    pub(crate) request: DeliveryRequest,
+    pub(crate) request: Box<DeliveryRequest>,
     pub(crate) session_id: String,
     pub(crate) cluster: Option<EdgeCluster>,
     pub(crate) visitor: Visitor,
@@ -43,7 +43,7 @@ impl Job {
     /// The notification call: options for the decision's visitor (its session, cluster and
     /// Experience Cloud visitor, and the longer of the client's `timeout` and
     /// [`NOTIFICATION_TIMEOUT`]), and the request.
-    fn into_call(self, timeout: std::time::Duration) -> (GetOffersOptions, DeliveryRequest) {
+    fn into_call(self, timeout: std::time::Duration) -> (GetOffersOptions, Box<DeliveryRequest>) {
         let mut options = GetOffersOptions::default()
             .session_id(self.session_id)
             .visitor(self.visitor)
@@ -186,7 +186,7 @@ impl Notifier {
             self.pending.done(size);
             tracing::warn!(reason, "notification not sent");
             self.pipeline.events.emit(Event::SendNotificationError {
-                request: Box::new(job.request),
+                request: job.request,
                 error: reason.to_owned(),
             });
         }
@@ -313,7 +313,7 @@ fn start(
         Some(handler) => {
             // What would be sent: prepared as `deliver` prepares it.
             let (options, request) = job.into_call(pipeline.options.timeout);
-            handler(pipeline.prepare(&options, request).request);
+            handler(*pipeline.prepare(&options, request).request);
             pending.done_many(size, jobs);
         }
     }

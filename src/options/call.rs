@@ -22,7 +22,7 @@ use crate::visitor::Visitor;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct GetOffersOptions {
-    pub(crate) request: Option<DeliveryRequest>,
+    pub(crate) request: Option<Box<DeliveryRequest>>,
     pub(crate) target_cookie: Option<String>,
     pub(crate) target_location_hint: Option<EdgeCluster>,
     pub(crate) session_id: Option<String>,
@@ -51,7 +51,7 @@ impl GetOffersOptions {
     /// ```
     pub fn new(request: DeliveryRequest) -> Self {
         Self {
-            request: Some(request),
+            request: Some(Box::new(request)),
             ..Self::default()
         }
     }
@@ -70,7 +70,7 @@ impl GetOffersOptions {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn request(mut self, request: DeliveryRequest) -> Self {
-        self.request = Some(request);
+        self.request = Some(Box::new(request));
         self
     }
 

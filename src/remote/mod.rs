@@ -24,7 +24,7 @@ pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetRespon
 pub(crate) fn get_offers<'a>(
     pipeline: &'a Pipeline,
     options: &GetOffersOptions,
-    request: DeliveryRequest,
+    request: Box<DeliveryRequest>,
     meta: ResponseMeta,
 ) -> CallFuture<'a> {
     Box::pin(pipeline.execute("get_offers", options, request, meta))

@@ -124,7 +124,11 @@ impl Pipeline {
     }
 
     /// Prepares `request` as every Target SDK does (ids, session, cluster, defaults).
-    pub(crate) fn prepare(&self, options: &GetOffersOptions, request: DeliveryRequest) -> Prepared {
+    pub(crate) fn prepare(
+        &self,
+        options: &GetOffersOptions,
+        request: Box<DeliveryRequest>,
+    ) -> Prepared {
         let env = Environment {
             now: self.now(),
             utc_offset_minutes: self.utc_offset_minutes,
@@ -140,7 +144,7 @@ impl Pipeline {
         &self,
         operation: &'static str,
         options: &GetOffersOptions,
-        request: DeliveryRequest,
+        request: Box<DeliveryRequest>,
         meta: ResponseMeta,
     ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
         let started = Instant::now();
@@ -190,7 +194,7 @@ impl Pipeline {
     pub(crate) async fn notify(
         &self,
         options: &GetOffersOptions,
-        request: DeliveryRequest,
+        request: Box<DeliveryRequest>,
     ) -> std::result::Result<(), (Error, Box<DeliveryRequest>)> {
         let mut prepared = self.prepare(options, request);
         let span = tracing::info_span!(
@@ -207,7 +211,7 @@ impl Pipeline {
                     tracing::Span::current().record("status", status);
                     Ok(())
                 }
-                Err(error) => Err((error, Box::new(prepared.request))),
+                Err(error) => Err((error, prepared.request)),
             }
         }
         .instrument(span)
@@ -225,8 +229,8 @@ impl Pipeline {
             None => None,
         };
         let config = &self.options;
-        let raw =
-            delivery::positional::Client::new_with_client(&prepared.base_url, self.http.clone());
+        let base_url = prepared.base_url(&self.endpoints);
+        let raw = delivery::positional::Client::new_with_client(&base_url, self.http.clone());
         let raw = &raw;
         // Each attempt borrows the request and the options. Its state (hooks, response) lives on
         // the heap only while that attempt runs, instead of inline in every waiting call's future.

@@ -15,12 +15,10 @@ use crate::visitor::{DEFAULT_CONSUMER_ID, Visitor};
 /// A request ready to send, and what was decided on the way.
 #[derive(Clone, Debug)]
 pub(crate) struct Prepared {
-    /// `scheme://host[:port]`, without a trailing slash.
-    pub(crate) base_url: String,
     pub(crate) session_id: String,
     /// The visitor's edge cluster, from the cookie or the location hint.
     pub(crate) cluster: Option<EdgeCluster>,
-    pub(crate) request: DeliveryRequest,
+    pub(crate) request: Box<DeliveryRequest>,
     /// The call's Experience Cloud visitor, whose state goes back to the caller.
     pub(crate) visitor: Visitor,
 }
@@ -38,7 +36,7 @@ pub(crate) fn prepare(
     config: &ClientOptions,
     endpoints: &Endpoints,
     call: &GetOffersOptions,
-    request: DeliveryRequest,
+    request: Box<DeliveryRequest>,
     env: &Environment,
 ) -> Prepared {
     let cookie = call
@@ -95,11 +93,18 @@ pub(crate) fn prepare(
     });
 
     Prepared {
-        base_url: endpoints.base_url(cluster.as_ref()),
         session_id,
         cluster,
         request: body,
         visitor,
+    }
+}
+
+impl Prepared {
+    /// `scheme://host[:port]` to send to, without a trailing slash: made only for a request
+    /// that goes to the Edge (an on-device decision never needs it).
+    pub(crate) fn base_url(&self, endpoints: &Endpoints) -> String {
+        endpoints.base_url(self.cluster.as_ref())
     }
 }
 
@@ -287,8 +292,8 @@ pub(crate) mod tests {
                     let call = GetOffersOptions::new(request())
                         .target_cookie(cookie)
                         .target_location_hint(&hint);
-                    let prepared = prepare(&config, &endpoints, &call, request(), &env);
-                    assert_allowed(&prepared.base_url, server_domain);
+                    let prepared = prepare(&config, &endpoints, &call, Box::new(request()), &env);
+                    assert_allowed(&prepared.base_url(&endpoints), server_domain);
 
                     // The cookie the SDK sets names a cluster id or nothing, whatever the Edge said.
                     let response = DeliveryResponse { edge_host: Some(edge_host.clone()), ..DeliveryResponse::default() };
@@ -317,8 +322,9 @@ pub(crate) mod tests {
             now: DateTime::from_timestamp(NOW, 0).unwrap_or_default(),
             utc_offset_minutes: 0.0,
         };
-        let base =
-            |call: GetOffersOptions| prepare(&config, &endpoints, &call, request(), &env).base_url;
+        let base = |call: GetOffersOptions| {
+            prepare(&config, &endpoints, &call, Box::new(request()), &env).base_url(&endpoints)
+        };
         let cookie = format!("PC#abc.28_0#{}", NOW + 60);
         assert_eq!(
             base(

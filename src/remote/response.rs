@@ -194,7 +194,7 @@ impl TargetResponse {
 /// A decided call, by the Edge or on-device: the request as sent, the answer, its status and how
 /// it was decided.
 pub(crate) struct Answer {
-    pub(crate) request: DeliveryRequest,
+    pub(crate) request: Box<DeliveryRequest>,
     pub(crate) response: DeliveryResponse,
     pub(crate) status: u16,
     pub(crate) meta: ResponseMeta,
@@ -229,7 +229,7 @@ pub(crate) fn shape(
         None => from_edge().as_ref().map(cookies::location_hint_cookie),
     };
     TargetResponse {
-        request,
+        request: *request,
         response,
         status,
         target_cookie,
