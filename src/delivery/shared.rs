@@ -6,7 +6,7 @@
 //! (`Arc::make_mut`), so other clones never see it.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
@@ -27,13 +27,92 @@ use serde_json::{Map, Value};
 /// assert_eq!(serde_json::to_string(&tokens)?, r#"{"activity.id":125871}"#);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, ::schemars::JsonSchema)]
-#[schemars(transparent)]
-pub struct ResponseTokens(Arc<Map<String, Value>>);
+#[derive(Clone, Default)]
+pub struct ResponseTokens {
+    base: Arc<Map<String, Value>>,
+    /// Tokens laid over `base`, winning where both have a key (an on-device decision's geo
+    /// tokens over a rule's): both shared, so a decision copies neither.
+    overlay: Option<Arc<Map<String, Value>>>,
+    /// `base` with `overlay`, made on the first read through `Deref` (serializing reads the
+    /// two layers as they are).
+    merged: OnceLock<Map<String, Value>>,
+}
+
+impl ResponseTokens {
+    /// These tokens with `overlay`'s over them, sharing both.
+    #[cfg(feature = "on-device")]
+    pub(crate) fn with_overlay(&self, overlay: &Arc<Map<String, Value>>) -> Self {
+        let base = match &self.overlay {
+            None => self.base.clone(),
+            Some(_) => Arc::new(self.flattened()),
+        };
+        Self {
+            base,
+            overlay: Some(overlay.clone()),
+            merged: OnceLock::new(),
+        }
+    }
+
+    /// One map of every token.
+    fn flattened(&self) -> Map<String, Value> {
+        self.entries()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Every token in key order, an overlay's value in place of the base's.
+    fn entries(&self) -> impl Iterator<Item = (&String, &Value)> {
+        let mut base = self.base.iter().peekable();
+        let mut over = self.overlay.iter().flat_map(|m| m.iter()).peekable();
+        std::iter::from_fn(move || match (base.peek(), over.peek()) {
+            (Some((b, _)), Some((o, _))) => match b.cmp(o) {
+                std::cmp::Ordering::Less => base.next(),
+                std::cmp::Ordering::Equal => {
+                    base.next();
+                    over.next()
+                }
+                std::cmp::Ordering::Greater => over.next(),
+            },
+            (Some(_), None) => base.next(),
+            (None, _) => over.next(),
+        })
+    }
+}
+
+impl std::fmt::Debug for ResponseTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.entries()).finish()
+    }
+}
+
+impl PartialEq for ResponseTokens {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries().eq(other.entries())
+    }
+}
+
+impl ::schemars::JsonSchema for ResponseTokens {
+    fn schema_name() -> String {
+        <Map<String, Value>>::schema_name()
+    }
+
+    fn json_schema(
+        generator: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        <Map<String, Value>>::json_schema(generator)
+    }
+
+    fn is_referenceable() -> bool {
+        <Map<String, Value>>::is_referenceable()
+    }
+}
 
 impl serde::Serialize for ResponseTokens {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        match &self.overlay {
+            None => self.base.serialize(serializer),
+            Some(_) => serializer.collect_map(self.entries()),
+        }
     }
 }
 
@@ -45,7 +124,11 @@ impl<'de> serde::Deserialize<'de> for ResponseTokens {
 
 impl From<Map<String, Value>> for ResponseTokens {
     fn from(map: Map<String, Value>) -> Self {
-        Self(Arc::new(map))
+        Self {
+            base: Arc::new(map),
+            overlay: None,
+            merged: OnceLock::new(),
+        }
     }
 }
 
@@ -53,13 +136,22 @@ impl Deref for ResponseTokens {
     type Target = Map<String, Value>;
 
     fn deref(&self) -> &Self::Target {
-        &self.0
+        match &self.overlay {
+            None => &self.base,
+            Some(_) => self.merged.get_or_init(|| self.flattened()),
+        }
     }
 }
 
 impl DerefMut for ResponseTokens {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        Arc::make_mut(&mut self.0)
+        if self.overlay.is_some() {
+            let merged = std::mem::take(&mut self.merged)
+                .into_inner()
+                .unwrap_or_else(|| self.flattened());
+            *self = Self::from(merged);
+        }
+        Arc::make_mut(&mut self.base)
     }
 }
 
@@ -116,5 +208,55 @@ impl Deref for OfferContent {
 impl DerefMut for OfferContent {
     fn deref_mut(&mut self) -> &mut Self::Target {
         Arc::make_mut(&mut self.0)
+    }
+}
+
+#[cfg(all(test, feature = "on-device"))]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn tokens() -> impl Strategy<Value = Map<String, Value>> {
+        let key = prop::sample::select(vec![
+            "activity.id",
+            "geo.city",
+            "geo.state",
+            "offer.name",
+            "z",
+        ]);
+        let value = prop_oneof![
+            any::<i32>().prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::from),
+        ];
+        prop::collection::btree_map(key.prop_map(str::to_owned), value, 0..5)
+            .prop_map(|m| m.into_iter().collect())
+    }
+
+    proptest! {
+        /// Tokens with an overlay read, compare, print and serialize as the one map they make
+        /// (the overlay's value where both have a key), and a change leaves the layers as they were.
+        #[test]
+        fn an_overlay_is_the_merged_map(base in tokens(), overlay in tokens(), again in tokens()) {
+            let mut merged = base.clone();
+            merged.extend(overlay.clone());
+            let rule = ResponseTokens::from(base.clone());
+            let overlay = Arc::new(overlay);
+            let layered = rule.with_overlay(&overlay);
+            prop_assert_eq!(serde_json::to_string(&layered)?, serde_json::to_string(&merged)?);
+            prop_assert_eq!(&layered, &ResponseTokens::from(merged.clone()));
+            prop_assert_eq!(format!("{layered:?}"), format!("{merged:?}"));
+            prop_assert_eq!(&*layered, &merged);
+
+            let twice = layered.with_overlay(&Arc::new(again.clone()));
+            merged.extend(again);
+            prop_assert_eq!(serde_json::to_string(&twice)?, serde_json::to_string(&merged)?);
+
+            let mut changed = layered.clone();
+            changed.insert("added".to_owned(), Value::Null);
+            prop_assert_eq!(changed.len(), layered.len() + 1);
+            prop_assert_eq!(&*rule, &base);
+            prop_assert_eq!(serde_json::to_string(&layered)?.contains("added"), false);
+        }
     }
 }

@@ -148,6 +148,15 @@ impl Rule {
     }
 }
 
+/// The response tokens a visitor's geo fills in, and the geo field each reads.
+const GEO_TOKENS: [(&str, &str); 5] = [
+    ("geo.city", "city"),
+    ("geo.country", "country"),
+    ("geo.state", "region"),
+    ("geo.latitude", "latitude"),
+    ("geo.longitude", "longitude"),
+];
+
 /// A loaded artifact.
 #[derive(Debug)]
 pub(crate) struct Artifact {
@@ -155,7 +164,9 @@ pub(crate) struct Artifact {
     pub(crate) meta: Map<String, Value>,
     pub(crate) global_mbox: String,
     pub(crate) geo_targeting_enabled: bool,
-    pub(crate) response_tokens: Vec<String>,
+    /// The geo response tokens the artifact asks for, with the geo field each reads
+    /// (`geo.state` reads `region`), in the order the other SDKs add them.
+    pub(crate) geo_tokens: Vec<(&'static str, &'static str)>,
     pub(crate) remote_mboxes: Vec<String>,
     pub(crate) remote_views: Vec<String>,
     pub(crate) local_mboxes: Vec<String>,
@@ -213,7 +224,10 @@ impl Artifact {
                 .unwrap_or_else(|| DEFAULT_GLOBAL_MBOX.to_owned()),
             meta: raw.meta,
             geo_targeting_enabled: raw.geo_targeting_enabled,
-            response_tokens: raw.response_tokens,
+            geo_tokens: GEO_TOKENS
+                .into_iter()
+                .filter(|(token, _)| raw.response_tokens.iter().any(|t| t == token))
+                .collect(),
             remote_mboxes: raw.remote_mboxes,
             remote_views: raw.remote_views,
             local_mboxes: raw.local_mboxes,

@@ -73,7 +73,10 @@ impl<'a> Decider<'a> {
                 }
             }
         }
-        let tokens = self.tokens(rule);
+        let tokens = match &self.geo_tokens {
+            Some(geo) => rule.response_tokens.with_overlay(geo),
+            None => rule.response_tokens.clone(),
+        };
         for option in &mut shaped.options {
             option.response_tokens = Some(tokens.clone());
         }
@@ -88,25 +91,6 @@ impl<'a> Decider<'a> {
             shaped.name = None;
         }
         Some(shaped)
-    }
-
-    /// The response tokens of `rule`'s options: the artifact's, shared, unless this visitor's
-    /// geo adds tokens; then made once per decision (an mbox executed and prefetched shares it).
-    fn tokens(&mut self, rule: &'a Rule) -> ResponseTokens {
-        if self.geo_tokens.is_empty() {
-            return rule.response_tokens.clone();
-        }
-        if let Some((_, made)) = self
-            .merged_tokens
-            .iter()
-            .find(|(r, _)| std::ptr::eq(*r, rule))
-        {
-            return made.clone();
-        }
-        let mut tokens = rule.response_tokens.clone();
-        tokens.extend(self.geo_tokens.iter().map(|(k, v)| (k.clone(), v.clone())));
-        self.merged_tokens.push((rule, tokens.clone()));
-        tokens
     }
 
     /// A display notification for the executed options' event tokens (each token once per mbox).

@@ -10,7 +10,7 @@ mod response;
 mod trace;
 
 use std::cell::{OnceCell, RefCell};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -23,7 +23,7 @@ use super::rules::{self, Data, Val};
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
     MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
-    Parameters, PrefetchMboxResponse, PrefetchResponse, ResponseTokens, TraceResponse, View,
+    Parameters, PrefetchMboxResponse, PrefetchResponse, TraceResponse, View,
 };
 
 pub(crate) use dependency::remote_dependency;
@@ -230,10 +230,9 @@ struct Decider<'a> {
     /// The visitor's hashed id, prepared on the first allocation a rule reads.
     buckets: OnceCell<VisitorBuckets>,
     property_token: Option<&'a str>,
-    /// The visitor's geo tokens (most artifacts ask for none): added to each rule's tokens.
-    geo_tokens: Map<String, Value>,
-    /// Each rule's tokens with the geo ones, once made.
-    merged_tokens: Vec<(&'a Rule, ResponseTokens)>,
+    /// The visitor's geo tokens, when the artifact asks for some and the visitor has them:
+    /// laid over each matching rule's tokens, shared by all.
+    geo_tokens: Option<Arc<Map<String, Value>>>,
     tracing: bool,
     explanation: Option<Explanation>,
     allocations: RefCell<Vec<(usize, f64)>>,
@@ -249,7 +248,6 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
     let context = RequestContext::new(&request.context, input.now);
     let mut decider = Decider {
         geo_tokens: geo_response_tokens(input.artifact, &context),
-        merged_tokens: Vec::new(),
         context,
         visitor_key: visitor_key(request.id.as_ref()).unwrap_or_else(|| (input.new_id)()),
         property_token: request
@@ -366,21 +364,15 @@ fn detail<'r>(
     }
 }
 
-/// The geo tokens the artifact asks for, with the visitor's values.
-fn geo_response_tokens(artifact: &Artifact, context: &RequestContext) -> Map<String, Value> {
-    let mut tokens = Map::new();
-    for (token, key) in [
-        ("geo.city", "city"),
-        ("geo.country", "country"),
-        ("geo.state", "region"),
-        ("geo.latitude", "latitude"),
-        ("geo.longitude", "longitude"),
-    ] {
-        if artifact.response_tokens.iter().any(|t| t == token)
-            && let Some(value) = context.geo.value(key)
-        {
-            tokens.insert(token.to_owned(), value);
-        }
-    }
-    tokens
+/// The geo tokens the artifact asks for, with the visitor's values (`None` for none).
+fn geo_response_tokens(
+    artifact: &Artifact,
+    context: &RequestContext,
+) -> Option<Arc<Map<String, Value>>> {
+    let tokens: Map<String, Value> = artifact
+        .geo_tokens
+        .iter()
+        .filter_map(|(token, key)| Some(((*token).to_owned(), context.geo.value(key)?)))
+        .collect();
+    (!tokens.is_empty()).then(|| Arc::new(tokens))
 }
