@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use super::allocation::{VisitorBuckets, visitor_key};
 use super::artifact::{Artifact, Rule, js_key};
 use super::context::{MboxContext, RequestContext, UrlContext};
-use super::rules::{self, Data, Val};
+use super::rules::{self, Data, Root, Val, VarPath};
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
     MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
@@ -178,15 +178,24 @@ impl Allocation<'_> {
 
 impl Data for RuleData<'_> {
     fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
-        match path.split_first()? {
-            (first, []) if first == "allocation" => Some(Val::Num(self.allocation.get())),
-            (first, rest) if first == "mbox" => self.mbox.lookup(rest),
-            _ => self.base.lookup(path, self.page),
-        }
+        self.read(Root::of(path), path)
+    }
+
+    fn lookup_var(&self, var: &VarPath) -> Option<Val<'_>> {
+        self.read(var.root, &var.segments)
     }
 }
 
 impl RuleData<'_> {
+    /// The value at `path`, which reads `root`.
+    fn read(&self, root: Root, path: &[String]) -> Option<Val<'_>> {
+        match root {
+            Root::Allocation => Some(Val::Num(self.allocation.get())),
+            Root::Mbox => self.mbox.lookup(path.get(1..).unwrap_or_default()),
+            Root::Other => self.base.lookup(path, self.page),
+        }
+    }
+
     /// The whole rule context as JSON, as traces show it.
     fn to_json(&self) -> Value {
         let mut map = self.base.to_json(self.page);

@@ -10,9 +10,9 @@ pub(crate) enum Expr {
     Literal(Value),
     /// An array whose elements are evaluated.
     Array(Vec<Expr>),
-    /// `{"var": path}` with a path known at compile time, split on dots.
+    /// `{"var": path}` with a path known at compile time.
     Var {
-        path: Vec<String>,
+        path: VarPath,
         default: Option<Box<Expr>>,
     },
     /// `{"var": expr}` with a computed path.
@@ -22,6 +22,45 @@ pub(crate) enum Expr {
     },
     /// Any other operation.
     Op(Op, Vec<Expr>),
+}
+
+/// The part of the rule context a path reads first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Root {
+    /// `allocation`: the visitor's bucket for the rule's activity.
+    Allocation,
+    /// `mbox.*`: the item's parameters.
+    Mbox,
+    /// The request context (`page.*`, `user.*`, `geo.*`, the time...).
+    Other,
+}
+
+impl Root {
+    /// The root `path` (split on dots) reads.
+    pub(crate) fn of(path: &[String]) -> Self {
+        match path {
+            [only] if only == "allocation" => Self::Allocation,
+            [first, ..] if first == "mbox" => Self::Mbox,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A variable path known at compile time: split on dots, its root found once, so evaluating
+/// it compares no names to find its part of the context.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct VarPath {
+    pub(crate) segments: Vec<String>,
+    pub(crate) root: Root,
+}
+
+impl VarPath {
+    fn new(segments: Vec<String>) -> Self {
+        Self {
+            root: Root::of(&segments),
+            segments,
+        }
+    }
 }
 
 /// The operations of json-logic-js (all but `method`, which calls JavaScript methods).
@@ -147,19 +186,19 @@ pub(super) fn compile_var(mut args: Vec<Expr>) -> Expr {
     let default = (args.len() > 1).then(|| Box::new(args.swap_remove(1)));
     match args.into_iter().next() {
         None => Expr::Var {
-            path: Vec::new(),
+            path: VarPath::new(Vec::new()),
             default,
         },
         Some(Expr::Literal(Value::String(path))) => Expr::Var {
-            path: split_path(&path),
+            path: VarPath::new(split_path(&path)),
             default,
         },
         Some(Expr::Literal(Value::Number(n))) => Expr::Var {
-            path: vec![n.to_string()],
+            path: VarPath::new(vec![n.to_string()]),
             default,
         },
         Some(Expr::Literal(Value::Null)) => Expr::Var {
-            path: Vec::new(),
+            path: VarPath::new(Vec::new()),
             default,
         },
         Some(other) => Expr::DynamicVar {

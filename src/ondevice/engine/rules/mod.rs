@@ -17,7 +17,7 @@ mod explain;
 mod value;
 
 use compile::split_path;
-pub(crate) use compile::{Expr, Op, compile};
+pub(crate) use compile::{Expr, Op, Root, VarPath, compile};
 pub use explain::FailedCondition;
 pub(crate) use explain::{context_keys, failures};
 use value::*;
@@ -27,6 +27,11 @@ pub(crate) use value::{Val, js_truthy};
 pub(crate) trait Data {
     /// The value at `path` (already split on dots), or `None` when it is missing.
     fn lookup(&self, path: &[String]) -> Option<Val<'_>>;
+
+    /// The value of a compiled `var` (its root already known), or `None` when it is missing.
+    fn lookup_var(&self, var: &VarPath) -> Option<Val<'_>> {
+        self.lookup(&var.segments)
+    }
 }
 
 impl Data for Value {
@@ -85,7 +90,17 @@ fn eval<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a
     match expr {
         Expr::Literal(value) => Val::from_json(value),
         Expr::Array(items) => Val::List(items.iter().map(|item| eval(item, scope, root)).collect()),
-        Expr::Var { path, default } => resolve(path, default.as_deref(), scope, root),
+        Expr::Var { path, default } => {
+            let found = match scope {
+                Scope::Root => root.lookup_var(path),
+                Scope::Item(item) => lookup_val(item, &path.segments),
+            };
+            found.unwrap_or_else(|| {
+                default
+                    .as_deref()
+                    .map_or(Val::Null, |d| eval(d, scope, root))
+            })
+        }
         Expr::DynamicVar { path, default } => {
             let path = match eval(path, scope, root) {
                 Val::Null => Vec::new(),
@@ -166,8 +181,15 @@ fn apply<'a>(op: Op, args: &'a [Expr], scope: &Scope<'_, 'a>, root: &'a dyn Data
             iterate(op, args, scope, root)
         }
         _ => {
-            // Most operations take at most three arguments: keep them off the heap.
-            if args.len() <= 3 {
+            // Most operations take two or three arguments: keep them off the heap.
+            if let [a, b] = args {
+                strict_op(
+                    op,
+                    &[eval(a, scope, root), eval(b, scope, root)],
+                    scope,
+                    root,
+                )
+            } else if args.len() <= 3 {
                 let mut values = [Val::Null, Val::Null, Val::Null];
                 for (slot, expr) in values.iter_mut().zip(args) {
                     *slot = eval(expr, scope, root);
