@@ -95,18 +95,14 @@ fn eval<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a
                 Scope::Root => root.lookup_var(path),
                 Scope::Item(item) => lookup_val(item, &path.segments),
             };
-            found.unwrap_or_else(|| {
-                default
-                    .as_deref()
-                    .map_or(Val::Null, |d| eval(d, scope, root))
-            })
+            or_default(found, default.as_deref(), scope, root)
         }
         Expr::DynamicVar { path, default } => {
             let path = match eval(path, scope, root) {
                 Val::Null => Vec::new(),
                 other => split_path(&js_string(&other)),
             };
-            resolve(&path, default.as_deref(), scope, root)
+            or_default(lookup(&path, scope, root), default.as_deref(), scope, root)
         }
         Expr::Op(op, args) => apply(*op, args, scope, root),
     }
@@ -128,16 +124,14 @@ fn own<'b>(value: &Val<'_>) -> Val<'b> {
     }
 }
 
-fn resolve<'a>(
-    path: &[String],
+/// A `var`'s value: what was `found`, else its `default` evaluated, else null.
+fn or_default<'a>(
+    found: Option<Val<'a>>,
     default: Option<&'a Expr>,
     scope: &Scope<'_, 'a>,
     root: &'a dyn Data,
 ) -> Val<'a> {
-    match lookup(path, scope, root) {
-        Some(value) => value,
-        None => default.map_or(Val::Null, |d| eval(d, scope, root)),
-    }
+    found.unwrap_or_else(|| default.map_or(Val::Null, |d| eval(d, scope, root)))
 }
 
 fn apply<'a>(op: Op, args: &'a [Expr], scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a> {
