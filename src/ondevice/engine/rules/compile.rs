@@ -3,8 +3,10 @@
 
 use serde_json::Value;
 
+use super::Val;
+
 /// A compiled JSON-logic expression.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Expr {
     /// A literal (any JSON value that is not an operation or array).
     Literal(Value),
@@ -19,6 +21,15 @@ pub(crate) enum Expr {
     DynamicVar {
         path: Box<Expr>,
         default: Option<Box<Expr>>,
+    },
+    /// A comparison of a constant `var` (no default) and a literal scalar, in the order
+    /// written (`var_first`): the most common audience test, evaluated without a step per
+    /// argument and with its literal converted once.
+    Compare {
+        op: Op,
+        var: VarPath,
+        literal: Val<'static>,
+        var_first: bool,
     },
     /// Any other operation.
     Op(Op, Vec<Expr>),
@@ -102,6 +113,22 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// Whether the operation compares its two values (it reads nothing else).
+    fn compares(self) -> bool {
+        matches!(
+            self,
+            Self::Eq
+                | Self::StrictEq
+                | Self::NotEq
+                | Self::StrictNotEq
+                | Self::Gt
+                | Self::Ge
+                | Self::Lt
+                | Self::Le
+                | Self::In
+        )
+    }
+
     fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             "==" => Self::Eq,
@@ -176,10 +203,44 @@ pub(super) fn compile_at(logic: &Value, depth: usize) -> Result<Expr, String> {
                 return Ok(compile_var(args));
             }
             let op = Op::from_name(name).ok_or_else(|| format!("Unrecognized operation {name}"))?;
-            Ok(Expr::Op(op, args))
+            Ok(operation(op, args))
         }
         _ => Ok(Expr::Literal(logic.clone())),
     }
+}
+
+/// `op` applied to `args`: a [`Expr::Compare`] when it compares a constant `var` and a
+/// literal scalar.
+fn operation(op: Op, args: Vec<Expr>) -> Expr {
+    if !op.compares() {
+        return Expr::Op(op, args);
+    }
+    let compare = |var: &VarPath, literal: &Value, var_first| {
+        Some(Expr::Compare {
+            op,
+            var: var.clone(),
+            literal: Val::scalar(literal)?,
+            var_first,
+        })
+    };
+    let compiled = match args.as_slice() {
+        [
+            Expr::Var {
+                path,
+                default: None,
+            },
+            Expr::Literal(literal),
+        ] => compare(path, literal, true),
+        [
+            Expr::Literal(literal),
+            Expr::Var {
+                path,
+                default: None,
+            },
+        ] => compare(path, literal, false),
+        _ => None,
+    };
+    compiled.unwrap_or(Expr::Op(op, args))
 }
 
 pub(super) fn compile_var(mut args: Vec<Expr>) -> Expr {

@@ -90,13 +90,12 @@ fn eval<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a
     match expr {
         Expr::Literal(value) => Val::from_json(value),
         Expr::Array(items) => Val::List(items.iter().map(|item| eval(item, scope, root)).collect()),
-        Expr::Var { path, default } => {
-            let found = match scope {
-                Scope::Root => root.lookup_var(path),
-                Scope::Item(item) => lookup_val(item, &path.segments),
-            };
-            or_default(found, default.as_deref(), scope, root)
-        }
+        Expr::Var { path, default } => or_default(
+            var_value(path, scope, root),
+            default.as_deref(),
+            scope,
+            root,
+        ),
         Expr::DynamicVar { path, default } => {
             let path = match eval(path, scope, root) {
                 Val::Null => Vec::new(),
@@ -104,7 +103,29 @@ fn eval<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a
             };
             or_default(lookup(&path, scope, root), default.as_deref(), scope, root)
         }
+        Expr::Compare {
+            op,
+            var,
+            literal,
+            var_first,
+        } => {
+            let found = var_value(var, scope, root).unwrap_or(Val::Null);
+            let (a, b) = if *var_first {
+                (&found, literal)
+            } else {
+                (literal, &found)
+            };
+            Val::Bool(compare(*op, a, b))
+        }
         Expr::Op(op, args) => apply(*op, args, scope, root),
+    }
+}
+
+/// The value of a compiled `var` in `scope`, or `None` when it is missing.
+fn var_value<'a>(var: &VarPath, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Option<Val<'a>> {
+    match scope {
+        Scope::Root => root.lookup_var(var),
+        Scope::Item(item) => lookup_val(item, &var.segments),
     }
 }
 
@@ -254,37 +275,19 @@ fn strict_op<'a>(op: Op, values: &[Val<'a>], scope: &Scope<'_, 'a>, root: &'a dy
     let get = |i: usize| values.get(i).unwrap_or(&NULL);
     let n = |i: usize| to_number(get(i));
     match op {
-        Op::Eq => Val::Bool(loose_eq(get(0), get(1))),
-        Op::NotEq => Val::Bool(!loose_eq(get(0), get(1))),
-        Op::StrictEq => Val::Bool(strict_eq(get(0), get(1))),
-        Op::StrictNotEq => Val::Bool(!strict_eq(get(0), get(1))),
-        Op::Gt => Val::Bool(lt(get(1), get(0))),
-        Op::Ge => Val::Bool(le(get(1), get(0))),
-        Op::Lt => Val::Bool(if values.len() > 2 {
-            lt(get(0), get(1)) && lt(get(1), get(2))
-        } else {
-            lt(get(0), get(1))
-        }),
-        Op::Le => Val::Bool(if values.len() > 2 {
-            le(get(0), get(1)) && le(get(1), get(2))
-        } else {
-            le(get(0), get(1))
-        }),
+        Op::Lt if values.len() > 2 => Val::Bool(lt(get(0), get(1)) && lt(get(1), get(2))),
+        Op::Le if values.len() > 2 => Val::Bool(le(get(0), get(1)) && le(get(1), get(2))),
+        Op::Eq
+        | Op::NotEq
+        | Op::StrictEq
+        | Op::StrictNotEq
+        | Op::Gt
+        | Op::Ge
+        | Op::Lt
+        | Op::Le
+        | Op::In => Val::Bool(compare(op, get(0), get(1))),
         Op::Not => Val::Bool(!truthy(get(0))),
         Op::NotNot => Val::Bool(truthy(get(0))),
-        Op::In => {
-            let needle = get(0);
-            match get(1) {
-                Val::Str(haystack) => Val::Bool(haystack.contains(js_string(needle).as_str())),
-                list if list.is_array() => Val::Bool(
-                    list.items()
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|item| strict_eq(item, needle)),
-                ),
-                _ => Val::Bool(false),
-            }
-        }
         Op::Cat => Val::Str(Cow::Owned(join(&Val::List(values.to_vec()), ""))),
         Op::Substr => substr(get(0), values.get(1), values.get(2)),
         Op::Add => Val::Num(values.iter().map(parse_float).sum()),
@@ -331,6 +334,30 @@ fn strict_op<'a>(op: Op, values: &[Val<'a>], scope: &Scope<'_, 'a>, root: &'a dy
         | Op::All
         | Op::None
         | Op::Some => Val::Null,
+    }
+}
+
+/// A two-value comparison (`Op::compares`): `a op b`.
+fn compare(op: Op, a: &Val<'_>, b: &Val<'_>) -> bool {
+    match op {
+        Op::Eq => loose_eq(a, b),
+        Op::NotEq => !loose_eq(a, b),
+        Op::StrictEq => strict_eq(a, b),
+        Op::StrictNotEq => !strict_eq(a, b),
+        Op::Gt => lt(b, a),
+        Op::Ge => le(b, a),
+        Op::Lt => lt(a, b),
+        Op::Le => le(a, b),
+        Op::In => match b {
+            Val::Str(haystack) => haystack.contains(js_string(a).as_str()),
+            list if list.is_array() => list
+                .items()
+                .unwrap_or_default()
+                .iter()
+                .any(|item| strict_eq(item, a)),
+            _ => false,
+        },
+        _ => false,
     }
 }
 

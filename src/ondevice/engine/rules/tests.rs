@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{compile, evaluate, matches};
+use super::{Expr, compile, evaluate, matches};
 
 fn eval(logic: Value, data: Value) -> Value {
     let expr = compile(&logic).unwrap_or_else(|e| panic!("{logic}: {e}"));
@@ -281,4 +281,45 @@ fn unknown_operations_and_deep_nesting_are_compile_errors() {
         eval(json!({"a": 1, "b": 2}), json!({})),
         json!({"a": 1, "b": 2})
     );
+}
+
+/// A JSON value of the shapes rules meet: scalars, and arrays of them.
+fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let scalar = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..12).prop_map(|n| json!(n)),
+        (-2.5f64..2.5).prop_map(|n| json!(n)),
+        "[a-cA-C0-9 ]{0,3}".prop_map(Value::String),
+    ];
+    prop_oneof![
+        4 => scalar.clone(),
+        1 => proptest::collection::vec(scalar, 0..3).prop_map(Value::Array),
+    ]
+}
+
+proptest::proptest! {
+    /// A comparison of a `var` and a literal, compiled to one step, answers what the general
+    /// evaluation of the same operation answers (a `var` with a null default takes that path),
+    /// in either order, for values present or missing.
+    #[test]
+    fn compiled_comparisons_answer_as_the_general_path(
+        op in proptest::sample::select(vec!["==", "!=", "===", "!==", "<", "<=", ">", ">=", "in"]),
+        value in proptest::option::of(json_value()),
+        literal in json_value(),
+        var_first: bool,
+    ) {
+        let data = value.map_or_else(|| json!({}), |v| json!({"x": v}));
+        let logic = |var: Value| {
+            let args = if var_first { json!([var, literal]) } else { json!([literal, var]) };
+            json!({ op: args })
+        };
+        let compiled = compile(&logic(json!({"var": "x"}))).expect("compiles");
+        // A literal array stays on the general path.
+        proptest::prop_assert_eq!(matches!(compiled, Expr::Compare { .. }), !literal.is_array());
+        let fast = eval(logic(json!({"var": "x"})), data.clone());
+        let general = eval(logic(json!({"var": ["x", null]})), data);
+        proptest::prop_assert_eq!(fast, general);
+    }
 }

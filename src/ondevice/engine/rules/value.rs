@@ -29,6 +29,17 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// A JSON scalar as a value that borrows nothing; `None` for an array or object.
+    pub(crate) fn scalar(value: &Value) -> Option<Val<'static>> {
+        Some(match Val::from_json(value) {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(b),
+            Val::Num(n) => Val::Num(n),
+            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+            Val::Json(_) | Val::List(_) => return None,
+        })
+    }
+
     /// The value as JSON (NaN and infinities become null, as `JSON.stringify` does).
     pub(crate) fn to_json(&self) -> Value {
         match self {
