@@ -11,11 +11,12 @@ impl<'a> Decider<'a> {
         tracer: &mut Tracer,
         rule: &'a Rule,
         item: &Detail<'_>,
+        (page, mbox): (Option<&UrlContext>, &MboxContext<'_>),
     ) -> Option<Shaped> {
         let data = RuleData {
             base: &self.context,
-            page: item.page(),
-            mbox: item.mbox(),
+            page,
+            mbox,
             allocation: Allocation {
                 rule,
                 client: self.input.client,
@@ -176,6 +177,7 @@ impl<'a> Decider<'a> {
         }
         let mut results = Vec::new();
         let mut matched_keys: Vec<&str> = Vec::new();
+        let parts = (item.page(), item.mbox());
         for rule in artifact
             .mbox_rules
             .get(name)
@@ -187,7 +189,7 @@ impl<'a> Decider<'a> {
             {
                 continue;
             }
-            if let Some(shaped) = self.evaluate(mode, tracer, rule, item) {
+            if let Some(shaped) = self.evaluate(mode, tracer, rule, item, parts) {
                 results.push(shaped);
                 matched_keys.push(rule.key.as_str());
                 if !is_global {
@@ -265,11 +267,12 @@ impl<'a> Decider<'a> {
         };
         let mut merged: Vec<Shaped> = Vec::new();
         let mut matched_keys: Vec<&str> = Vec::new();
+        let parts = (item.page(), item.mbox());
         for rule in rules {
             if !rule.applies_to(self.property_token) || matched_keys.contains(&rule.key.as_str()) {
                 continue;
             }
-            let Some(shaped) = self.evaluate(Mode::Prefetch, tracer, rule, item) else {
+            let Some(shaped) = self.evaluate(Mode::Prefetch, tracer, rule, item, parts) else {
                 continue;
             };
             matched_keys.push(rule.key.as_str());

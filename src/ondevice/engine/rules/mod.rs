@@ -70,13 +70,65 @@ fn lookup_val<'a>(value: &Val<'a>, path: &[String]) -> Option<Val<'a>> {
 }
 
 /// Evaluates `expr` against `data`.
+#[cfg(test)]
 pub(crate) fn evaluate<'a>(expr: &'a Expr, data: &'a dyn Data) -> Val<'a> {
     eval(expr, &Scope::Root, data)
 }
 
 /// Whether `expr` holds for `data`, with JavaScript truthiness (as `if (jsonLogic.apply(...))`).
 pub(crate) fn matches(expr: &Expr, data: &dyn Data) -> bool {
-    js_truthy(&evaluate(expr, data))
+    holds(expr, &Scope::Root, data)
+}
+
+/// `js_truthy(&eval(expr, ...))`, without the value where it is only tested: an `and` or `or`
+/// answers as its deciding argument, a comparison as its result.
+fn holds<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> bool {
+    match expr {
+        Expr::Compare {
+            op,
+            var,
+            literal,
+            var_first,
+        } => compare_var(*op, var, literal, *var_first, scope, root),
+        // The value of an `and` is its first argument that is not truthy, else its last.
+        Expr::Op(Op::And, args) => match args.split_last() {
+            None => false,
+            Some((last, rest)) => {
+                for arg in rest {
+                    let value = eval(arg, scope, root);
+                    if !truthy(&value) {
+                        return js_truthy(&value);
+                    }
+                }
+                holds(last, scope, root)
+            }
+        },
+        // An `or`: its first truthy argument (JavaScript-truthy too), else its last.
+        Expr::Op(Op::Or, args) => match args.split_last() {
+            None => false,
+            Some((last, rest)) => {
+                rest.iter().any(|arg| truthy(&eval(arg, scope, root))) || holds(last, scope, root)
+            }
+        },
+        _ => js_truthy(&eval(expr, scope, root)),
+    }
+}
+
+/// `var op literal` (or `literal op var`).
+fn compare_var<'a>(
+    op: Op,
+    var: &VarPath,
+    literal: &Val<'_>,
+    var_first: bool,
+    scope: &Scope<'_, 'a>,
+    root: &'a dyn Data,
+) -> bool {
+    match var_value(var, scope, root) {
+        Some(found) if var_first => compare(op, &found, literal),
+        Some(found) => compare(op, literal, &found),
+        None if var_first => compare(op, &Val::Null, literal),
+        None => compare(op, literal, &Val::Null),
+    }
 }
 
 fn lookup<'a>(path: &[String], scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Option<Val<'a>> {
@@ -108,15 +160,7 @@ fn eval<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a
             var,
             literal,
             var_first,
-        } => {
-            let found = var_value(var, scope, root).unwrap_or(Val::Null);
-            let (a, b) = if *var_first {
-                (&found, literal)
-            } else {
-                (literal, &found)
-            };
-            Val::Bool(compare(*op, a, b))
-        }
+        } => Val::Bool(compare_var(*op, var, literal, *var_first, scope, root)),
         Expr::Op(op, args) => apply(*op, args, scope, root),
     }
 }

@@ -323,3 +323,37 @@ proptest::proptest! {
         proptest::prop_assert_eq!(fast, general);
     }
 }
+
+/// Conditions of `and`, `or`, comparisons and literals (falsy ones among them: `[]`, `0`, `""`).
+fn condition() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        json_value(),
+        (json_value(), any::<bool>()).prop_map(|(literal, first)| {
+            let var = json!({"var": "x"});
+            if first {
+                json!({"==": [var, literal]})
+            } else {
+                json!({"<": [literal, var]})
+            }
+        }),
+    ];
+    leaf.prop_recursive(3, 16, 3, |inner| {
+        (
+            proptest::sample::select(vec!["and", "or"]),
+            proptest::collection::vec(inner, 0..4),
+        )
+            .prop_map(|(op, args)| json!({ op: args }))
+    })
+}
+
+proptest::proptest! {
+    /// Testing a condition without its value answers as the value's JavaScript truthiness.
+    #[test]
+    fn a_condition_holds_as_its_value_is_truthy(logic in condition(), x in json_value()) {
+        let data = json!({"x": x});
+        let expr = compile(&logic).expect("compiles");
+        let value = evaluate(&expr, &data);
+        proptest::prop_assert_eq!(matches(&expr, &data), super::js_truthy(&value), "{}", logic);
+    }
+}
