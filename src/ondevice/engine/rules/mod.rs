@@ -123,11 +123,12 @@ fn compare_var<'a>(
     scope: &Scope<'_, 'a>,
     root: &'a dyn Data,
 ) -> bool {
-    match var_value(var, scope, root) {
-        Some(found) if var_first => compare(op, &found, literal),
-        Some(found) => compare(op, literal, &found),
-        None if var_first => compare(op, &Val::Null, literal),
-        None => compare(op, literal, &Val::Null),
+    let found = var_value(var, scope, root);
+    let found = found.as_ref().unwrap_or(&NULL);
+    if var_first {
+        compare(op, found, literal)
+    } else {
+        compare(op, literal, found)
     }
 }
 
