@@ -4,27 +4,33 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::super::rules::{Val, walk};
+use super::super::rules::{ParamName, Val, walk};
 use crate::delivery::types::Parameters;
 
 /// `mbox.*`: an item's parameters, read in place. `mbox.name` is the parameter `name`,
 /// `mbox.favorite.color` the parameter `favorite.color`, and `*_lc` the lower-cased string value.
 pub(crate) struct MboxContext<'r> {
     parameters: Option<&'r Parameters>,
-    /// (name, value, lower-cased value where it differs) of the directly reachable parameters.
+    /// (name, value, lower-cased value where it differs) of every parameter, when the JSON form
+    /// is flat: no name has a dot or ends in `_lc` and every value is a scalar, so the JSON form
+    /// holds exactly each name and, for a string, its `_lc` copy, and reading in place answers
+    /// as it does. Empty otherwise (a name that nests or could meet another's `_lc` copy, an
+    /// object or array value): then every path reads the JSON form.
     direct: Vec<(&'r str, &'r Value, Option<String>)>,
-    /// Whether some path can only be answered from the JSON form: dotted names (their object
-    /// levels) or names ending in `_lc`.
-    nested: bool,
     json: std::cell::OnceCell<Value>,
 }
 
 impl<'r> MboxContext<'r> {
     pub(crate) fn new(parameters: Option<&'r Parameters>) -> Self {
+        let flat = parameters.is_none_or(|p| {
+            p.0.iter().all(|(k, v)| {
+                !k.contains('.') && !k.ends_with("_lc") && !v.is_object() && !v.is_array()
+            })
+        });
         let direct = parameters
+            .filter(|_| flat)
             .into_iter()
             .flat_map(|p| p.0.iter())
-            .filter(|(key, _)| !key.contains('.') || key.split('.').all(|s| !s.is_empty()))
             .map(|(key, value)| {
                 let lower = value
                     .as_str()
@@ -33,37 +39,30 @@ impl<'r> MboxContext<'r> {
                 (key.as_str(), value, lower)
             })
             .collect();
-        let nested =
-            parameters.is_some_and(|p| p.0.keys().any(|k| k.contains('.') || k.ends_with("_lc")));
         Self {
             parameters,
             direct,
-            nested,
             json: std::cell::OnceCell::new(),
         }
     }
 
+    /// The value at `path` (the segments after `mbox`).
     pub(crate) fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
-        if let Some((last, parents)) = path.split_last() {
-            let (leaf, lower) = match last.strip_suffix("_lc") {
-                Some(leaf) => (leaf, true),
-                None => (last.as_str(), false),
-            };
-            let wanted = parents
-                .iter()
-                .map(String::as_str)
-                .chain(std::iter::once(leaf));
-            let named = |key: &str| {
-                if parents.is_empty() {
-                    key == leaf
-                } else {
-                    key.split('.').eq(wanted.clone())
-                }
-            };
+        self.lookup_param(ParamName::of(path).as_ref(), path)
+    }
+
+    /// The value at `path`, whose parameter name `param` was worked out from it.
+    pub(crate) fn lookup_param(
+        &self,
+        param: Option<&ParamName>,
+        path: &[String],
+    ) -> Option<Val<'_>> {
+        if let Some(ParamName { name, lower }) = param {
+            let lower = *lower;
             if let Some((_, value, lowered)) = self
                 .direct
                 .iter()
-                .find(|(key, value, _)| named(key) && (!lower || value.is_string()))
+                .find(|(key, value, _)| *key == &**name && (!lower || value.is_string()))
             {
                 return Some(match (lower, value) {
                     (true, Value::String(text)) => {
@@ -73,8 +72,8 @@ impl<'r> MboxContext<'r> {
                 });
             }
         }
-        // Object levels of dotted names, names that really end in `_lc`, the whole object.
-        if self.nested || path.is_empty() {
+        // Names that nest or end in `_lc`, and the whole object.
+        if self.direct.is_empty() || path.is_empty() {
             walk(self.json(), path).map(Val::from_json)
         } else {
             None

@@ -405,3 +405,39 @@ fn timing_is_utc_with_monday_as_one() {
     assert_eq!(context["current_time"], "0000");
     assert_eq!(context["current_day"], 3);
 }
+
+/// A parameter name or a path after `mbox.`: one to three segments, some empty, some ending in
+/// `_lc`, some upper-case, some array indexes.
+fn mbox_name() -> impl proptest::strategy::Strategy<Value = String> {
+    let segment = proptest::sample::select(vec!["a", "b", "A", "a_lc", "b_lc", "", "_lc", "0"]);
+    proptest::collection::vec(segment, 1..4).prop_map(|segments| segments.join("."))
+}
+
+use proptest::strategy::Strategy as _;
+
+proptest::proptest! {
+    /// Reading a parameter in place answers what the JSON form rules see answers, for any
+    /// names and paths (dotted, empty segments, `_lc` in the name or the path).
+    #[test]
+    fn mbox_lookups_answer_as_the_json_form(
+        parameters in proptest::collection::vec(
+            (mbox_name(), proptest::sample::select(vec![
+                json!("MeoW"), json!("low"), json!(1), json!(true), json!({"a": "X"}), json!(["A"]),
+            ])),
+            0..4,
+        ),
+        path in mbox_name(),
+    ) {
+        let parameters: Parameters = serde_json::from_value(Value::Object(
+            parameters.into_iter().collect(),
+        ))
+        .expect("parameters");
+        let mbox = MboxContext::new(Some(&parameters));
+        let split: Vec<String> = path.split('.').map(str::to_owned).collect();
+        proptest::prop_assert_eq!(
+            mbox.lookup(&split).map(|v| v.to_json()),
+            walk(mbox.json(), &split).cloned(),
+            "{:?} at {}", parameters, path
+        );
+    }
+}

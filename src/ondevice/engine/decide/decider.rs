@@ -34,9 +34,19 @@ impl<'a> Decider<'a> {
             let how = (mode, item.kind, item.page_load);
             explain::record(explanation, how, location, rule, &data, satisfied);
         }
-        if !satisfied {
-            return None;
-        }
+        satisfied.then(|| self.shape(mode, tracer, rule, item))
+    }
+
+    /// A matching rule's consequence, shaped for `mode`. Apart from [`Self::evaluate`], so the
+    /// test of a rule that does not match, the common case, runs in a small frame.
+    #[inline(never)]
+    fn shape(
+        &mut self,
+        mode: Mode,
+        tracer: &mut Tracer,
+        rule: &'a Rule,
+        item: &Detail<'_>,
+    ) -> Shaped {
         let consequence = &rule.consequence;
         let mut shaped = Shaped {
             name: consequence.name.clone(),
@@ -91,7 +101,7 @@ impl<'a> Decider<'a> {
             shaped.index = None;
             shaped.name = None;
         }
-        Some(shaped)
+        shaped
     }
 
     /// A display notification for the executed options' event tokens (each token once per mbox).

@@ -182,7 +182,13 @@ impl Data for RuleData<'_> {
     }
 
     fn lookup_var(&self, var: &VarPath) -> Option<Val<'_>> {
-        self.read(var.root, &var.segments)
+        match var.root {
+            Root::Mbox => self.mbox.lookup_param(
+                var.param.as_ref(),
+                var.segments.get(1..).unwrap_or_default(),
+            ),
+            root => self.read(root, &var.segments),
+        }
     }
 }
 

@@ -63,14 +63,54 @@ impl Root {
 pub(crate) struct VarPath {
     pub(crate) segments: Vec<String>,
     pub(crate) root: Root,
+    /// For an `mbox.*` path, the parameter it names.
+    pub(crate) param: Option<ParamName>,
 }
 
 impl VarPath {
     fn new(segments: Vec<String>) -> Self {
+        let root = Root::of(&segments);
+        let param = match root {
+            Root::Mbox => ParamName::of(segments.get(1..).unwrap_or_default()),
+            _ => None,
+        };
         Self {
-            root: Root::of(&segments),
             segments,
+            root,
+            param,
         }
+    }
+}
+
+/// The mbox parameter a path after `mbox.` names, worked out once: `favorite.color_lc` names
+/// the parameter `favorite.color`, lower-cased. Kept in one piece beside the path, so finding
+/// the parameter compares its length with the request's names before any text.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ParamName {
+    pub(crate) name: Box<str>,
+    /// The path ends in `_lc`: the lower-cased value of a string parameter.
+    pub(crate) lower: bool,
+}
+
+impl ParamName {
+    /// The parameter `path` (the segments after `mbox`) names; `None` for the whole object.
+    pub(crate) fn of(path: &[String]) -> Option<Self> {
+        let (last, parents) = path.split_last()?;
+        let (leaf, lower) = match last.strip_suffix("_lc") {
+            Some(leaf) => (leaf, true),
+            None => (last.as_str(), false),
+        };
+        let mut name =
+            String::with_capacity(parents.iter().map(|p| p.len() + 1).sum::<usize>() + leaf.len());
+        for parent in parents {
+            name.push_str(parent);
+            name.push('.');
+        }
+        name.push_str(leaf);
+        Some(Self {
+            name: name.into_boxed_str(),
+            lower,
+        })
     }
 }
 

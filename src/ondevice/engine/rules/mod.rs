@@ -17,7 +17,7 @@ mod explain;
 mod value;
 
 use compile::split_path;
-pub(crate) use compile::{Expr, Op, Root, VarPath, compile};
+pub(crate) use compile::{Expr, Op, ParamName, Root, VarPath, compile};
 pub use explain::FailedCondition;
 pub(crate) use explain::{context_keys, failures};
 use value::*;
@@ -95,9 +95,9 @@ fn holds<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> bool 
             None => false,
             Some((last, rest)) => {
                 for arg in rest {
-                    let value = eval(arg, scope, root);
-                    if !truthy(&value) {
-                        return js_truthy(&value);
+                    let (truthy, js_truthy) = truthiness(arg, scope, root);
+                    if !truthy {
+                        return js_truthy;
                     }
                 }
                 holds(last, scope, root)
@@ -107,10 +107,30 @@ fn holds<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> bool 
         Expr::Op(Op::Or, args) => match args.split_last() {
             None => false,
             Some((last, rest)) => {
-                rest.iter().any(|arg| truthy(&eval(arg, scope, root))) || holds(last, scope, root)
+                rest.iter().any(|arg| truthiness(arg, scope, root).0) || holds(last, scope, root)
             }
         },
         _ => js_truthy(&eval(expr, scope, root)),
+    }
+}
+
+/// `expr`'s value's json-logic truthiness and JavaScript truthiness (which differ only for an
+/// empty array); a comparison's bool is both, without a value.
+fn truthiness<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> (bool, bool) {
+    match expr {
+        Expr::Compare {
+            op,
+            var,
+            literal,
+            var_first,
+        } => {
+            let result = compare_var(*op, var, literal, *var_first, scope, root);
+            (result, result)
+        }
+        _ => {
+            let value = eval(expr, scope, root);
+            (truthy(&value), js_truthy(&value))
+        }
     }
 }
 
