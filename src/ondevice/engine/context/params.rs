@@ -72,7 +72,7 @@ impl<'r> MboxContext<'r> {
                 });
             }
         }
-        // Names that nest or end in `_lc`, and the whole object.
+        // A JSON form that is not flat (see `direct`), and the whole object.
         if self.direct.is_empty() || path.is_empty() {
             walk(self.json(), path).map(Val::from_json)
         } else {

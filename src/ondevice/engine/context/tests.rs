@@ -7,6 +7,7 @@ use super::url::*;
 use super::user_agent::*;
 use super::*;
 use crate::delivery::types::{ClientHints, Parameters};
+use proptest::strategy::Strategy as _;
 
 #[test]
 fn every_pattern_compiles() {
@@ -412,8 +413,6 @@ fn mbox_name() -> impl proptest::strategy::Strategy<Value = String> {
     let segment = proptest::sample::select(vec!["a", "b", "A", "a_lc", "b_lc", "", "_lc", "0"]);
     proptest::collection::vec(segment, 1..4).prop_map(|segments| segments.join("."))
 }
-
-use proptest::strategy::Strategy as _;
 
 proptest::proptest! {
     /// Reading a parameter in place answers what the JSON form rules see answers, for any

@@ -22,17 +22,21 @@ pub(crate) enum Expr {
         path: Box<Expr>,
         default: Option<Box<Expr>>,
     },
-    /// A comparison of a constant `var` (no default) and a literal scalar, in the order
-    /// written (`var_first`): the most common audience test, evaluated without a step per
-    /// argument and with its literal converted once.
-    Compare {
-        op: Op,
-        var: VarPath,
-        literal: Val<'static>,
-        var_first: bool,
-    },
+    /// A comparison of a constant `var` (no default) and a literal scalar: the most common
+    /// audience test, evaluated without a step per argument.
+    Compare(Comparison),
     /// Any other operation.
     Op(Op, Vec<Expr>),
+}
+
+/// `var op literal`, or `literal op var` (the order written, `var_first`), with its literal
+/// converted once.
+#[derive(Clone, Debug)]
+pub(crate) struct Comparison {
+    pub(crate) op: Op,
+    pub(crate) var: VarPath,
+    pub(crate) literal: Val<'static>,
+    pub(crate) var_first: bool,
 }
 
 /// The part of the rule context a path reads first.
@@ -256,12 +260,12 @@ fn operation(op: Op, args: Vec<Expr>) -> Expr {
         return Expr::Op(op, args);
     }
     let compare = |var: &VarPath, literal: &Value, var_first| {
-        Some(Expr::Compare {
+        Some(Expr::Compare(Comparison {
             op,
             var: var.clone(),
             literal: Val::scalar(literal)?,
             var_first,
-        })
+        }))
     };
     let compiled = match args.as_slice() {
         [

@@ -16,6 +16,7 @@ mod compile;
 mod explain;
 mod value;
 
+use compile::Comparison;
 use compile::split_path;
 pub(crate) use compile::{Expr, Op, ParamName, Root, VarPath, compile};
 pub use explain::FailedCondition;
@@ -84,12 +85,7 @@ pub(crate) fn matches(expr: &Expr, data: &dyn Data) -> bool {
 /// answers as its deciding argument, a comparison as its result.
 fn holds<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> bool {
     match expr {
-        Expr::Compare {
-            op,
-            var,
-            literal,
-            var_first,
-        } => compare_var(*op, var, literal, *var_first, scope, root),
+        Expr::Compare(comparison) => compared(comparison, scope, root),
         // The value of an `and` is its first argument that is not truthy, else its last.
         Expr::Op(Op::And, args) => match args.split_last() {
             None => false,
@@ -118,13 +114,8 @@ fn holds<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> bool 
 /// empty array); a comparison's bool is both, without a value.
 fn truthiness<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> (bool, bool) {
     match expr {
-        Expr::Compare {
-            op,
-            var,
-            literal,
-            var_first,
-        } => {
-            let result = compare_var(*op, var, literal, *var_first, scope, root);
+        Expr::Compare(comparison) => {
+            let result = compared(comparison, scope, root);
             (result, result)
         }
         _ => {
@@ -134,21 +125,20 @@ fn truthiness<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> 
     }
 }
 
-/// `var op literal` (or `literal op var`).
-fn compare_var<'a>(
-    op: Op,
-    var: &VarPath,
-    literal: &Val<'_>,
-    var_first: bool,
-    scope: &Scope<'_, 'a>,
-    root: &'a dyn Data,
-) -> bool {
+/// The result of a compiled comparison; a missing `var` compares as null.
+fn compared<'a>(comparison: &Comparison, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> bool {
+    let Comparison {
+        op,
+        var,
+        literal,
+        var_first,
+    } = comparison;
     let found = var_value(var, scope, root);
     let found = found.as_ref().unwrap_or(&NULL);
-    if var_first {
-        compare(op, found, literal)
+    if *var_first {
+        compare(*op, found, literal)
     } else {
-        compare(op, literal, found)
+        compare(*op, literal, found)
     }
 }
 
@@ -176,12 +166,7 @@ fn eval<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, root: &'a dyn Data) -> Val<'a
             };
             or_default(lookup(&path, scope, root), default.as_deref(), scope, root)
         }
-        Expr::Compare {
-            op,
-            var,
-            literal,
-            var_first,
-        } => Val::Bool(compare_var(*op, var, literal, *var_first, scope, root)),
+        Expr::Compare(comparison) => Val::Bool(compared(comparison, scope, root)),
         Expr::Op(op, args) => apply(*op, args, scope, root),
     }
 }
