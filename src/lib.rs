@@ -30,6 +30,7 @@ mod events;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod ids;
 mod ondevice;
 #[cfg(feature = "openfeature")]
 pub mod openfeature;

@@ -213,7 +213,7 @@ fn identify(request: &mut reqwest::Request) {
         "x-exc-sdk-version",
         http::HeaderValue::from_static(SDK_VERSION),
     );
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::ids::new_id();
     tracing::debug!(x_request_id = %request_id, "request id");
     if let Ok(value) = http::HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", value);

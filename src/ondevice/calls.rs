@@ -45,11 +45,13 @@ pub(crate) fn get_offers<'a>(
                 notifier.wait_for_room(max).await;
             }
             let geo = visitor_geo(pipeline, cdn, kept, lookup).await;
+            // Decided after waiting: at the time it is decided, not the time it was prepared.
+            let now = pipeline.now();
             Ok(decide_now(
                 pipeline,
                 notifier,
                 &loaded,
-                prepared,
+                Prepared { now, ..prepared },
                 geo,
                 started,
                 known_local,
@@ -123,7 +125,6 @@ fn decision(
     known_local: bool,
     explain: bool,
 ) -> Decision {
-    let new_id = || uuid::Uuid::new_v4().to_string();
     decide(&DecideInput {
         artifact: &loaded.artifact,
         client: &pipeline.options.client,
@@ -131,7 +132,7 @@ fn decision(
         session_id,
         now,
         artifact_trace: &loaded.trace,
-        new_id: &new_id,
+        new_id: &crate::ids::new_id,
         known_local,
         explain,
     })
@@ -189,11 +190,10 @@ fn decide_now(
         session_id,
         cluster,
         visitor,
-        ..
+        now,
     } = prepared;
     let request = as_decided(request, geo, cluster.as_ref());
 
-    let now = pipeline.now();
     let decision = decision(
         pipeline,
         loaded,
@@ -203,10 +203,12 @@ fn decide_now(
         known_local,
         false,
     );
+    // One clock read ends the decision and starts the shaping.
+    let decided = Instant::now();
     let timing = Timing {
         mode: ExecutionMode::Local,
-        execution: started.elapsed(),
-        shaping_started: Instant::now(),
+        execution: decided.saturating_duration_since(started),
+        shaping_started: decided,
     };
     let status = decision
         .response

@@ -190,7 +190,7 @@ impl Provider {
         };
         let artifact = self.source.read(&bytes)?;
         self.telemetry.add(download_entry(
-            uuid::Uuid::new_v4().to_string(),
+            crate::ids::new_id(),
             Utc::now().timestamp_millis(),
             started.elapsed(),
         ));

@@ -52,7 +52,7 @@ mod with_engine {
                 payload: options.artifact_payload.clone(),
                 payload_bytes: options.artifact_bytes.clone(),
                 format: options.effective_artifact_format(),
-                organization_id: options.organization_id.clone(),
+                organization_id: options.organization_id.to_string(),
                 polling_interval: options.polling_interval,
             };
             let provider = Arc::new(Provider::new(

@@ -103,7 +103,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn page_view_context(targeting_key: impl Into<String>) -> EvaluationContext {
     EvaluationContext::default()
         .with_targeting_key(targeting_key)
-        .with_custom_field(PAGE_VIEW_FIELD, uuid::Uuid::new_v4().to_string())
+        .with_custom_field(PAGE_VIEW_FIELD, crate::ids::new_id())
 }
 
 /// The OpenFeature provider of a [`TargetClient`]: flags are the attributes of mboxes' JSON

@@ -38,7 +38,8 @@ use crate::events::{Event, Handler};
 #[derive(Clone)]
 pub struct ClientOptions {
     pub(crate) client: String,
-    pub(crate) organization_id: String,
+    /// Shared with every call's visitor (`Visitor::of_organization`), not copied into it.
+    pub(crate) organization_id: std::sync::Arc<str>,
     pub(crate) timeout: Duration,
     pub(crate) server_domain: Option<String>,
     pub(crate) target_location_hint: Option<String>,
@@ -167,7 +168,7 @@ impl ClientOptions {
     pub fn new(client: impl Into<String>, organization_id: impl Into<String>) -> Self {
         Self {
             client: client.into(),
-            organization_id: organization_id.into(),
+            organization_id: organization_id.into().into(),
             timeout: DEFAULT_TIMEOUT,
             server_domain: None,
             target_location_hint: None,

@@ -126,18 +126,28 @@ fn decode(text: &str) -> Result<String, std::str::Utf8Error> {
         .map(|v| v.into_owned())
 }
 
-fn encode(text: &str) -> String {
-    utf8_percent_encode(text, URI_COMPONENT).to_string()
+/// Appends the entry `name#{value, URI-encoded}#expires` to a cookie value.
+fn push_entry(cookie: &mut String, name: &str, value: &str, expires: i64) {
+    cookie.push_str(name);
+    cookie.push('#');
+    cookie.extend(utf8_percent_encode(value, URI_COMPONENT));
+    cookie.push('#');
+    cookie.push_str(itoa::Buffer::new().format(expires));
 }
 
-/// The `mbox` cookie to write after a call: the session, and the Target id when known.
+/// The `mbox` cookie to write after a call: the session, and the Target id when known (written
+/// into one `String`, sized for ids that need no encoding).
 pub(crate) fn target_cookie(session_id: &str, tnt_id: Option<&str>, now: i64) -> TargetCookie {
+    let tnt_id = tnt_id.filter(|id| !id.is_empty());
+    // `session##` and `|PC##`, each with an expiry of at most 20 digits.
+    let capacity = 9 + session_id.len() + 20 + tnt_id.map_or(0, |id| 5 + id.len() + 20);
+    let mut value = String::with_capacity(capacity);
     let session_expires = now + SESSION_TTL_SECS;
-    let mut value = format!("session#{}#{session_expires}", encode(session_id));
+    push_entry(&mut value, "session", session_id, session_expires);
     let mut max_expires = session_expires;
-    if let Some(tnt_id) = tnt_id.filter(|id| !id.is_empty()) {
+    if let Some(tnt_id) = tnt_id {
         let expires = now + DEVICE_ID_TTL_SECS;
-        value.push_str(&format!("|PC#{}#{expires}", encode(tnt_id)));
+        push_entry(&mut value, "|PC", tnt_id, expires);
         max_expires = expires;
     }
     TargetCookie {

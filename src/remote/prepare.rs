@@ -21,6 +21,9 @@ pub(crate) struct Prepared {
     pub(crate) request: Box<DeliveryRequest>,
     /// The call's Experience Cloud visitor, whose state goes back to the caller.
     pub(crate) visitor: Visitor,
+    /// The time the request was prepared at (its cookies read at): a decision made at once
+    /// decides at this time too, without reading the clock again.
+    pub(crate) now: DateTime<Utc>,
 }
 
 /// What preparation needs from the outside world, fixed per call so it is testable.
@@ -53,20 +56,19 @@ pub(crate) fn prepare(
     let session_id = cookie
         .session_id()
         .or(call.session_id.as_deref().filter(|s| !s.is_empty()))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        .map_or_else(crate::ids::new_id, str::to_owned);
 
     let mut body = request;
     if body.request_id.as_deref().is_none_or(str::is_empty) {
-        body.request_id = Some(uuid::Uuid::new_v4().to_string());
+        body.request_id = Some(crate::ids::new_id());
     }
     if body.environment_id.is_none() {
         body.environment_id = config.environment_id;
     }
     body.property = property(body.property.take(), config.property_token.as_deref());
-    let visitor = call
-        .visitor
-        .clone()
-        .unwrap_or_else(|| Visitor::new(&config.organization_id, call.visitor_cookie.as_deref()));
+    let visitor = call.visitor.clone().unwrap_or_else(|| {
+        Visitor::of_organization(&config.organization_id, call.visitor_cookie.as_deref())
+    });
     if let Some(ids) = &call.customer_ids {
         visitor.set_customer_id_map(ids.clone());
     }
@@ -97,6 +99,7 @@ pub(crate) fn prepare(
         cluster,
         request: body,
         visitor,
+        now: env.now,
     }
 }
 

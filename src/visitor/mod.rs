@@ -61,7 +61,7 @@ pub struct Visitor {
 #[derive(Debug)]
 struct Inner {
     /// `<id>@AdobeOrg`.
-    organization_id: String,
+    organization_id: Arc<str>,
     values: VisitorValues,
     /// In the ID service's form: `{"<integrationCode>": {"id": ..., "authState": 0|1|2}}`.
     customer_ids: Option<Map<String, Value>>,
@@ -78,6 +78,15 @@ impl std::fmt::Debug for Visitor {
             .field("customer_ids", &inner.customer_ids.as_ref().map(Map::len))
             .field("supplemental_data_id", &inner.sdid.is_some())
             .finish()
+    }
+}
+
+/// `organization_id` with `@AdobeOrg` added when it has no `@`, as the ID service adds it.
+fn normalized_organization(organization_id: &str) -> Arc<str> {
+    if organization_id.contains('@') {
+        organization_id.into()
+    } else {
+        format!("{organization_id}@AdobeOrg").into()
     }
 }
 
@@ -98,11 +107,21 @@ impl Visitor {
     /// assert!(Visitor::new("65453EA95A70434F0A495D34@AdobeOrg", None).marketing_cloud_visitor_id().is_none());
     /// ```
     pub fn new(organization_id: &str, cookie: Option<&str>) -> Self {
+        Self::with_organization(normalized_organization(organization_id), cookie)
+    }
+
+    /// [`Visitor::new`] for the client's `organization_id`, shared with the client when it is
+    /// already in its full form (the common case: no copy per call).
+    pub(crate) fn of_organization(organization_id: &Arc<str>, cookie: Option<&str>) -> Self {
         let organization_id = if organization_id.contains('@') {
-            organization_id.to_owned()
+            Arc::clone(organization_id)
         } else {
-            format!("{organization_id}@AdobeOrg")
+            normalized_organization(organization_id)
         };
+        Self::with_organization(organization_id, cookie)
+    }
+
+    fn with_organization(organization_id: Arc<str>, cookie: Option<&str>) -> Self {
         Self {
             shared: Arc::new(Mutex::new(Inner {
                 organization_id,
@@ -268,7 +287,7 @@ fn auth_state_from_code(code: Option<&Value>) -> AuthenticatedState {
 /// (most callers of an on-device decision never read it).
 #[derive(Clone, Debug)]
 pub struct VisitorState {
-    organization_id: String,
+    organization_id: Arc<str>,
     customer_ids: Option<Map<String, Value>>,
     sdid: Option<SdidState>,
     json: OnceLock<Value>,
@@ -307,7 +326,7 @@ impl VisitorState {
             if let Some(sdid) = &self.sdid {
                 state.insert("sdid".to_owned(), json!(sdid));
             }
-            json!({ self.organization_id.clone(): state })
+            json!({ self.organization_id.to_string(): state })
         })
     }
 

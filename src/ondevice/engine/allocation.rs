@@ -35,7 +35,7 @@ pub(crate) fn allocation(client: &str, activity_id: &str, visitor_key: &str) -> 
 
 /// `parts` joined, as the bytes Target hashes: UTF-16 code units, little-endian (one allocation:
 /// a UTF-8 byte is at most one code unit).
-fn utf16_le(parts: &[&str]) -> Vec<u8> {
+pub(crate) fn utf16_le(parts: &[&str]) -> Vec<u8> {
     let mut units = Vec::with_capacity(2 * parts.iter().map(|p| p.len()).sum::<usize>());
     for part in parts {
         units.extend(part.encode_utf16().flat_map(u16::to_le_bytes));
@@ -43,31 +43,28 @@ fn utf16_le(parts: &[&str]) -> Vec<u8> {
     units
 }
 
-/// The hashed id of one visitor for one client, prepared once per decision: each activity adds
-/// only its own part (`.{activity id}`), so allocating a visitor to several activities encodes
-/// the client and the visitor once.
+/// The hashed id of one visitor for one client, prepared once per decision (one buffer): each
+/// activity adds only its own part (`.{activity id}`, encoded at load), so allocating a visitor
+/// to several activities encodes the client and the visitor once.
 pub(crate) struct VisitorBuckets {
-    client: Vec<u8>,
-    /// `.{visitor key}.{salt}`.
-    visitor: Vec<u8>,
+    /// `{client}.{visitor key}.{salt}` as UTF-16LE; the activity goes in at `split`.
+    encoded: Vec<u8>,
+    split: usize,
 }
 
 impl VisitorBuckets {
     pub(crate) fn new(client: &str, visitor_key: &str) -> Self {
         Self {
-            client: utf16_le(&[client]),
-            visitor: utf16_le(&[".", visitor_key, ".", CAMPAIGN_BUCKET_SALT]),
+            encoded: utf16_le(&[client, ".", visitor_key, ".", CAMPAIGN_BUCKET_SALT]),
+            split: client.encode_utf16().count() * 2,
         }
     }
 
-    /// The allocation for `activity_id`, the same as [`allocation`] gives.
-    pub(crate) fn allocation(&self, activity_id: &str) -> f64 {
-        let activity = utf16_le(&[".", activity_id]);
-        let mut id = self
-            .client
-            .as_slice()
-            .chain(activity.as_slice())
-            .chain(self.visitor.as_slice());
+    /// The allocation for the activity whose `.{activity id}` is `activity_hashed` (UTF-16LE,
+    /// [`utf16_le`]), the same as [`allocation`] gives.
+    pub(crate) fn allocation(&self, activity_hashed: &[u8]) -> f64 {
+        let (client, visitor) = self.encoded.split_at(self.split.min(self.encoded.len()));
+        let mut id = client.chain(activity_hashed).chain(visitor);
         // Reading from memory cannot fail.
         let hash = murmur3::murmur3_32(&mut id, 0).unwrap_or(0);
         bucket(hash as i32)
@@ -139,11 +136,12 @@ mod tests {
                 "338e3c1e51f7416a8e1ccba4f81acea0.28_0",
             ),
             ("targettesting", "1", "é漢字🙂"),
+            ("cliént🙂", "漢", "x"),
             ("", "", ""),
         ] {
             let prepared = VisitorBuckets::new(client, visitor);
             assert_eq!(
-                prepared.allocation(activity),
+                prepared.allocation(&utf16_le(&[".", activity])),
                 allocation(client, activity, visitor),
                 "{client} {activity} {visitor}"
             );

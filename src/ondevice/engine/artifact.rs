@@ -124,6 +124,8 @@ pub(crate) struct Rule {
     pub(crate) activity_id: String,
     /// The activity's number in the artifact (dense from 0), to remember its allocation by.
     pub(crate) activity: usize,
+    /// `.{activity id}` as allocation hashes it (UTF-16LE), encoded once at load.
+    pub(crate) activity_hashed: Box<[u8]>,
     pub(crate) meta: Map<String, Value>,
     /// The response tokens the rule's meta gives its options (those the artifact asks for), and
     /// `activity.decisioningMethod`: shared by every decision that returns them.
@@ -333,6 +335,7 @@ fn compile_rule(raw: RawRule, wanted_tokens: &[String]) -> Rule {
             .as_ref()
             .map(js_key)
             .unwrap_or_else(|| activity_id.clone()),
+        activity_hashed: super::allocation::utf16_le(&[".", &activity_id]).into(),
         activity_id,
         meta: raw.meta,
         response_tokens: response_tokens.into(),

@@ -170,7 +170,7 @@ impl Allocation<'_> {
         let buckets = self
             .buckets
             .get_or_init(|| VisitorBuckets::new(self.client, self.visitor_key));
-        let value = buckets.allocation(&self.rule.activity_id);
+        let value = buckets.allocation(&self.rule.activity_hashed);
         self.known.borrow_mut().push((activity, value));
         value
     }
