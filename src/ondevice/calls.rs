@@ -222,8 +222,7 @@ fn decide_now(
     };
     let notification_request = (!decision.notifications.is_empty()
         || pipeline.options.telemetry_enabled)
-        .then(|| notification_request(&request, decision.notifications))
-        .flatten();
+        .then(|| notification_request(&request, decision.notifications));
     let answer = Answer {
         request,
         response: decision.response,
@@ -244,25 +243,22 @@ fn decide_now(
 }
 
 /// The request that reports `notifications` for the visitor of `request`: its context, ids,
-/// environment and property, and nothing else (built with the generated builder, so a field
-/// the spec gains later starts out unset here).
+/// environment and property, and nothing else (the rest from the generated `Default`, so a
+/// field the spec gains later starts out unset here). Built in place, not through the
+/// generated builder, which moves its whole state at every setter.
 fn notification_request(
     request: &DeliveryRequest,
     notifications: Vec<Notification>,
-) -> Option<Box<DeliveryRequest>> {
-    let built = DeliveryRequest::builder()
-        .context(request.context.clone())
-        .environment_id(request.environment_id)
-        .experience_cloud(request.experience_cloud.clone())
-        .id(request.id.clone())
-        .notifications(notifications)
-        .property(request.property.clone())
-        .try_into();
-    // No field is required: the builder cannot refuse.
-    built
-        .inspect_err(|error| tracing::error!(%error, "a notification request could not be built"))
-        .ok()
-        .map(Box::new)
+) -> Box<DeliveryRequest> {
+    Box::new(DeliveryRequest {
+        context: request.context.clone(),
+        environment_id: request.environment_id,
+        experience_cloud: request.experience_cloud.clone(),
+        id: request.id.clone(),
+        notifications,
+        property: request.property.clone(),
+        ..DeliveryRequest::default()
+    })
 }
 
 /// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party

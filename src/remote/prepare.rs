@@ -23,6 +23,7 @@ pub(crate) struct Prepared {
     pub(crate) visitor: Visitor,
     /// The time the request was prepared at (its cookies read at): a decision made at once
     /// decides at this time too, without reading the clock again.
+    #[cfg(feature = "on-device")]
     pub(crate) now: DateTime<Utc>,
 }
 
@@ -82,8 +83,7 @@ pub(crate) fn prepare(
         &visitor,
         consumer_id,
     ));
-    body.execute = body.execute.take().and_then(execute);
-    body.prefetch = body.prefetch.take().and_then(prefetch);
+    clean_items(&mut body);
     body.notifications.retain(|notification| {
         let valid = !notification.id.is_empty()
             && notification.timestamp > 0
@@ -99,6 +99,7 @@ pub(crate) fn prepare(
         cluster,
         request: body,
         visitor,
+        #[cfg(feature = "on-device")]
         now: env.now,
     }
 }
@@ -210,15 +211,24 @@ fn clean_mboxes(mboxes: &mut Vec<MboxRequest>) {
     }
 }
 
-fn execute(mut execute: ExecuteRequest) -> Option<ExecuteRequest> {
-    clean_mboxes(&mut execute.mboxes);
-    (execute.page_load.is_some() || !execute.mboxes.is_empty()).then_some(execute)
-}
-
-fn prefetch(mut prefetch: PrefetchRequest) -> Option<PrefetchRequest> {
-    clean_mboxes(&mut prefetch.mboxes);
-    (prefetch.page_load.is_some() || !prefetch.mboxes.is_empty() || !prefetch.views.is_empty())
-        .then_some(prefetch)
+/// Cleans the execute and prefetch mboxes in place, and drops an execute or prefetch left with
+/// nothing to decide.
+fn clean_items(body: &mut DeliveryRequest) {
+    if let Some(execute) = &mut body.execute {
+        clean_mboxes(&mut execute.mboxes);
+    }
+    if let Some(prefetch) = &mut body.prefetch {
+        clean_mboxes(&mut prefetch.mboxes);
+    }
+    let empty_execute = |e: &ExecuteRequest| e.page_load.is_none() && e.mboxes.is_empty();
+    let empty_prefetch =
+        |p: &PrefetchRequest| p.page_load.is_none() && p.mboxes.is_empty() && p.views.is_empty();
+    if body.execute.as_ref().is_some_and(empty_execute) {
+        body.execute = None;
+    }
+    if body.prefetch.as_ref().is_some_and(empty_prefetch) {
+        body.prefetch = None;
+    }
 }
 
 /// The server's offset from UTC in minutes, for `context.timeOffsetInMinutes`.

@@ -18,8 +18,9 @@ use crate::visitor::VisitorState;
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct TargetResponse {
     /// The request as sent, after preparation. [`server_state`](Self::server_state) hands it
-    /// with `response` to at.js.
-    pub request: DeliveryRequest,
+    /// with `response` to at.js. Boxed: the response moves through the call's future and the
+    /// caller's code without copying the request (about 1.8 KB) each time.
+    pub request: Box<DeliveryRequest>,
     /// The Delivery API's answer (empty for a 204).
     pub response: DeliveryResponse,
     /// The HTTP status: 200, 204, or 206 for an on-device answer that needs the server for some items.
@@ -229,7 +230,7 @@ pub(crate) fn shape(
         None => from_edge().as_ref().map(cookies::location_hint_cookie),
     };
     TargetResponse {
-        request: *request,
+        request,
         response,
         status,
         target_cookie,
