@@ -111,11 +111,8 @@ impl Pipeline {
     /// Moves the pending telemetry entries into `request`, when telemetry is on.
     pub(crate) fn attach_telemetry(&self, request: &mut DeliveryRequest) {
         if self.options.telemetry_enabled && !self.telemetry.is_empty() {
-            request
-                .telemetry
-                .get_or_insert_with(Telemetry::default)
-                .entries
-                .extend(self.telemetry.drain());
+            let telemetry = request.telemetry.get_or_insert_with(Telemetry::default);
+            self.telemetry.drain_into(&mut telemetry.entries);
         }
     }
 

@@ -28,12 +28,11 @@ impl TelemetryStore {
         entries.push_back(entry);
     }
 
-    /// Takes every pending entry.
-    pub(crate) fn drain(&self) -> Vec<TelemetryEntry> {
-        self.entries
-            .lock()
-            .map(|mut e| e.drain(..).collect())
-            .unwrap_or_default()
+    /// Moves every pending entry to the end of `out` (no list in between).
+    pub(crate) fn drain_into(&self, out: &mut Vec<TelemetryEntry>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            out.extend(entries.drain(..));
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -106,7 +105,8 @@ mod tests {
                 ..TelemetryEntry::default()
             });
         }
-        let drained = store.drain();
+        let mut drained = Vec::new();
+        store.drain_into(&mut drained);
         assert_eq!(drained.len(), MAX_ENTRIES);
         assert_eq!(
             drained[0].request_id.as_deref(),

@@ -65,8 +65,9 @@ struct Inner {
     values: VisitorValues,
     /// In the ID service's form: `{"<integrationCode>": {"id": ..., "authState": 0|1|2}}`.
     customer_ids: Option<Map<String, Value>>,
-    /// `None` until a supplemental data id is asked for (the state then has `sdid`).
-    sdid: Option<SdidState>,
+    /// `None` until a supplemental data id is asked for (the state then has `sdid`). Shared
+    /// with the states handed out, copied only when it changes while one of them lives.
+    sdid: Option<Arc<SdidState>>,
 }
 
 impl std::fmt::Debug for Visitor {
@@ -164,10 +165,8 @@ impl Visitor {
     /// ```
     pub fn supplemental_data_id(&self, consumer_id: &str) -> String {
         let mut inner = self.lock();
-        inner
-            .sdid
-            .get_or_insert_with(SdidState::default)
-            .id_for(consumer_id, sdid::new_sdid)
+        let state = inner.sdid.get_or_insert_with(Arc::default);
+        Arc::make_mut(state).id_for(consumer_id, sdid::new_sdid)
     }
 
     /// Sets the visitor's customer ids (the ID service's `setCustomerIDs`). They come first in
@@ -243,7 +242,7 @@ impl Visitor {
         self.lock()
             .sdid
             .as_ref()
-            .and_then(SdidState::current)
+            .and_then(|sdid| sdid.current())
             .is_some_and(|current| current == id)
     }
 }
@@ -289,7 +288,7 @@ fn auth_state_from_code(code: Option<&Value>) -> AuthenticatedState {
 pub struct VisitorState {
     organization_id: Arc<str>,
     customer_ids: Option<Map<String, Value>>,
-    sdid: Option<SdidState>,
+    sdid: Option<Arc<SdidState>>,
     json: OnceLock<Value>,
 }
 
@@ -324,7 +323,7 @@ impl VisitorState {
                 state.insert("customerIDs".to_owned(), Value::Object(ids.clone()));
             }
             if let Some(sdid) = &self.sdid {
-                state.insert("sdid".to_owned(), json!(sdid));
+                state.insert("sdid".to_owned(), json!(sdid.as_ref()));
             }
             json!({ self.organization_id.to_string(): state })
         })

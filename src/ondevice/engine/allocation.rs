@@ -12,16 +12,19 @@ const CAMPAIGN_BUCKET_SALT: &str = "0";
 const TOTAL_BUCKETS: i64 = 10_000;
 
 /// The id allocation hashes: the first of the Experience Cloud id, the Target id without its
-/// location hint, the third-party id; `None` when the visitor has none of them.
-pub(crate) fn visitor_key(id: Option<&VisitorId>) -> Option<String> {
+/// location hint, the third-party id; `None` when the visitor has none of them. Borrowed from
+/// the request's id.
+pub(crate) fn visitor_key(id: Option<&VisitorId>) -> Option<&str> {
     let id = id?;
-    let non_empty = |s: &Option<String>| s.as_deref().filter(|v| !v.is_empty()).map(str::to_owned);
+    fn non_empty(s: &Option<String>) -> Option<&str> {
+        s.as_deref().filter(|v| !v.is_empty())
+    }
     non_empty(&id.marketing_cloud_visitor_id)
         .or_else(|| {
             id.tnt_id
                 .as_deref()
                 .filter(|t| !t.is_empty())
-                .map(|t| t.split('.').next().unwrap_or(t).to_owned())
+                .map(|t| t.split('.').next().unwrap_or(t))
         })
         .or_else(|| non_empty(&id.third_party_id))
 }
@@ -38,7 +41,12 @@ pub(crate) fn allocation(client: &str, activity_id: &str, visitor_key: &str) -> 
 pub(crate) fn utf16_le(parts: &[&str]) -> Vec<u8> {
     let mut units = Vec::with_capacity(2 * parts.iter().map(|p| p.len()).sum::<usize>());
     for part in parts {
-        units.extend(part.encode_utf16().flat_map(u16::to_le_bytes));
+        if part.is_ascii() {
+            // An ASCII byte is its own code unit: no decoding (ids are ASCII).
+            units.extend(part.bytes().flat_map(|byte| [byte, 0]));
+        } else {
+            units.extend(part.encode_utf16().flat_map(u16::to_le_bytes));
+        }
     }
     units
 }
@@ -112,19 +120,31 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            visitor_key(Some(&id(Some("t.28_0"), Some("m"), Some("x")))).as_deref(),
+            visitor_key(Some(&id(Some("t.28_0"), Some("m"), Some("x")))),
             Some("m")
         );
         assert_eq!(
-            visitor_key(Some(&id(Some("t.28_0"), None, Some("x")))).as_deref(),
+            visitor_key(Some(&id(Some("t.28_0"), None, Some("x")))),
             Some("t")
         );
         assert_eq!(
-            visitor_key(Some(&id(None, Some(""), Some("x.1_0")))).as_deref(),
+            visitor_key(Some(&id(None, Some(""), Some("x.1_0")))),
             Some("x.1_0")
         );
         assert_eq!(visitor_key(Some(&id(None, None, None))), None);
         assert_eq!(visitor_key(None), None);
+    }
+
+    #[test]
+    fn ascii_and_other_parts_encode_as_utf16_code_units() {
+        let parts = ["someClientId", ".", "é漢字🙂", "", "0"];
+        let expected: Vec<u8> = parts
+            .concat()
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(utf16_le(&parts), expected);
+        assert_eq!(utf16_le(&["ab"]), [b'a', 0, b'b', 0]);
     }
 
     #[test]

@@ -1,7 +1,23 @@
 //! The decider: each rule of each requested item evaluated, consequences shaped, notifications
 //! and traces recorded.
 
+use std::sync::LazyLock;
+
 use super::*;
+
+/// A display notification with nothing else set, every field the spec gains later included:
+/// built once through the generated builder (which checks the required fields), then cloned
+/// (no allocation: its strings are empty) and filled in per notification, without the builder's
+/// moves of its whole state and its placeholder error strings.
+static DISPLAY_NOTIFICATION: LazyLock<Option<Notification>> = LazyLock::new(|| {
+    Notification::builder()
+        .id(String::new())
+        .timestamp(0)
+        .type_(MetricType::Display)
+        .try_into()
+        .inspect_err(|error| tracing::error!(%error, "the display notification template"))
+        .ok()
+});
 
 impl<'a> Decider<'a> {
     /// Evaluates one rule for one item; the shaped consequence when it matches.
@@ -48,42 +64,48 @@ impl<'a> Decider<'a> {
         item: &Detail<'_>,
     ) -> Shaped {
         let consequence = &rule.consequence;
-        let mut shaped = Shaped {
-            name: consequence.name.clone(),
-            index: item.index,
-            options: consequence.options.clone(),
-            metrics: consequence.metrics.clone(),
-            trace: None,
-        };
-        match mode {
+        // Each mode copies only what it keeps of the rule's options and metrics.
+        let (options, metrics) = match mode {
             Mode::Execute => {
                 self.notify(tracer, rule);
-                shaped
+                let mut options: Vec<OfferOption> = consequence
                     .options
-                    .retain(|o| o.type_.is_some() || o.content.is_some());
-                for option in &mut shaped.options {
+                    .iter()
+                    .filter(|o| o.type_.is_some() || o.content.is_some())
+                    .cloned()
+                    .collect();
+                for option in &mut options {
                     option.event_token = None;
                 }
-                shaped
+                let metrics = consequence
                     .metrics
-                    .retain(|m| m.type_ == Some(MetricType::Click));
+                    .iter()
+                    .filter(|m| m.type_ == Some(MetricType::Click))
+                    .cloned()
+                    .collect();
+                (options, metrics)
             }
             Mode::Prefetch => {
-                let metrics = &shaped.metrics;
-                for (i, option) in shaped.options.iter_mut().enumerate() {
-                    if option.event_token.is_none()
-                        && let Some(metric) = metrics
-                            .get(i)
-                            .filter(|m| m.type_ == Some(MetricType::Display))
-                    {
+                let mut options = consequence.options.clone();
+                for (option, metric) in options.iter_mut().zip(&consequence.metrics) {
+                    if option.event_token.is_none() && metric.type_ == Some(MetricType::Display) {
                         option.event_token = metric.event_token.clone();
                     }
                 }
-                if item.kind != Kind::View {
-                    shaped.metrics.clear();
-                }
+                let metrics = match item.kind {
+                    Kind::View => consequence.metrics.clone(),
+                    Kind::Mbox => Vec::new(),
+                };
+                (options, metrics)
             }
-        }
+        };
+        let mut shaped = Shaped {
+            name: consequence.name.clone(),
+            index: item.index,
+            options,
+            metrics,
+            trace: None,
+        };
         let tokens = match &self.geo_tokens {
             Some(geo) => rule.response_tokens.with_overlay(geo),
             None => rule.response_tokens.clone(),
@@ -122,22 +144,18 @@ impl<'a> Decider<'a> {
         if tokens.is_empty() {
             return;
         }
-        let built = Notification::builder()
-            .id((self.input.new_id)())
-            .impression_id(Some((self.input.new_id)()))
-            .timestamp(self.timestamp)
-            .type_(MetricType::Display)
-            .mbox(Some(NotificationMbox {
-                name: Some(name.to_owned()),
-                ..NotificationMbox::default()
-            }))
-            .tokens(tokens)
-            .try_into();
-        // Every required field is set above, so the builder cannot refuse.
-        let Ok(notification): Result<Notification, _> = built else {
+        let Some(mut notification) = DISPLAY_NOTIFICATION.clone() else {
             tracing::error!("a display notification could not be built");
             return;
         };
+        notification.id = (self.input.new_id)();
+        notification.impression_id = Some((self.input.new_id)());
+        notification.timestamp = self.timestamp;
+        notification.mbox = Some(NotificationMbox {
+            name: Some(name.to_owned()),
+            ..NotificationMbox::default()
+        });
+        notification.tokens = tokens;
         if self.tracing
             && let Some((_, campaign)) = tracer
                 .campaigns

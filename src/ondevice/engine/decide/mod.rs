@@ -9,6 +9,7 @@ mod macros;
 mod response;
 mod trace;
 
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::sync::{Arc, LazyLock};
 
@@ -241,7 +242,8 @@ struct Target {
 struct Decider<'a> {
     input: &'a DecideInput<'a>,
     context: RequestContext<'a>,
-    visitor_key: String,
+    /// Borrowed from the request's id; made up when the visitor has none.
+    visitor_key: Cow<'a, str>,
     /// The visitor's hashed id, prepared on the first allocation a rule reads.
     buckets: OnceCell<VisitorBuckets>,
     property_token: Option<&'a str>,
@@ -264,7 +266,8 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
     let mut decider = Decider {
         geo_tokens: geo_response_tokens(input.artifact, &context),
         context,
-        visitor_key: visitor_key(request.id.as_ref()).unwrap_or_else(|| (input.new_id)()),
+        visitor_key: visitor_key(request.id.as_ref())
+            .map_or_else(|| Cow::Owned((input.new_id)()), Cow::Borrowed),
         property_token: request
             .property
             .as_ref()
