@@ -189,21 +189,28 @@ impl<'a> Decider<'a> {
                 m.parameters.as_ref(),
                 m,
             );
-            shaped.extend(self.mbox(mode, tracer, &item));
+            self.mbox(mode, tracer, &item, &mut shaped);
         }
         shaped
     }
 
-    /// An mbox (or the page load as the global mbox): the first matching rule, or for the global
-    /// mbox the first matching rule of every activity; a blank result when nothing matches.
-    fn mbox(&mut self, mode: Mode, tracer: &mut Tracer, item: &Detail<'_>) -> Vec<Shaped> {
+    /// An mbox (or the page load as the global mbox), added to `results`: the first matching
+    /// rule, or for the global mbox the first matching rule of every activity; a blank result
+    /// when nothing matches.
+    fn mbox(
+        &mut self,
+        mode: Mode,
+        tracer: &mut Tracer,
+        item: &Detail<'_>,
+        results: &mut Vec<Shaped>,
+    ) {
         let artifact = self.input.artifact;
         let name = item.name.unwrap_or_default();
         let is_global = name == artifact.global_mbox;
         if self.tracing {
             self.trace_request(tracer, mode, "mbox", item);
         }
-        let mut results = Vec::new();
+        let found_before = results.len();
         let mut matched_keys: Vec<&str> = Vec::new();
         let parts = (item.page(), item.mbox());
         for rule in artifact
@@ -219,13 +226,13 @@ impl<'a> Decider<'a> {
             }
             if let Some(shaped) = self.evaluate(mode, tracer, rule, item, parts) {
                 results.push(shaped);
-                matched_keys.push(rule.key.as_str());
                 if !is_global {
                     break;
                 }
+                matched_keys.push(rule.key.as_str());
             }
         }
-        if !is_global && results.is_empty() {
+        if !is_global && results.len() == found_before {
             let trace = self.tracing.then(|| self.trace_result(tracer));
             results.push(Shaped {
                 name: Some(name.to_owned()),
@@ -235,7 +242,6 @@ impl<'a> Decider<'a> {
                 trace,
             });
         }
-        results
     }
 
     /// The page load: the global mbox's options from every matching activity.
@@ -257,7 +263,8 @@ impl<'a> Decider<'a> {
                 details,
             )
         };
-        let results = self.mbox(mode, tracer, &item);
+        let mut results = Vec::new();
+        self.mbox(mode, tracer, &item, &mut results);
         let trace = results.iter().rev().find_map(|r| r.trace.clone());
         let mut metrics: Vec<Metric> = Vec::new();
         for metric in results.iter().flat_map(|r| r.metrics.iter()) {
