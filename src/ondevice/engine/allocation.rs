@@ -1,9 +1,7 @@
 //! Which experience bucket a visitor falls in for an activity: the same MurmurHash3 the Target
 //! Edge uses, so a visitor gets the same experience on-device and server-side.
 
-#[cfg(test)]
-use std::io::Cursor;
-use std::io::Read;
+use std::hash::Hasher;
 
 use crate::delivery::types::VisitorId;
 
@@ -72,10 +70,12 @@ impl VisitorBuckets {
     /// [`utf16_le`]), the same as [`allocation`] gives.
     pub(crate) fn allocation(&self, activity_hashed: &[u8]) -> f64 {
         let (client, visitor) = self.encoded.split_at(self.split.min(self.encoded.len()));
-        let mut id = client.chain(activity_hashed).chain(visitor);
-        // Reading from memory cannot fail.
-        let hash = murmur3::murmur3_32(&mut id, 0).unwrap_or(0);
-        bucket(hash as i32)
+        // The three parts fed in turn hash as the id they make, without joining them.
+        let mut hasher = mur3::Hasher32::with_seed(0);
+        for part in [client, activity_hashed, visitor] {
+            hasher.write(part);
+        }
+        bucket(hasher.finish32() as i32)
     }
 }
 
@@ -83,9 +83,7 @@ impl VisitorBuckets {
 /// MurmurHash3 (32-bit, seed 0) over the UTF-16 code units of `text`, as Java's
 /// `Hashing.murmur3_32().hashUnencodedChars` does: each code unit is two little-endian bytes.
 fn hash_unencoded_chars(text: &str) -> i32 {
-    // Reading from memory cannot fail.
-    let hash = murmur3::murmur3_32(&mut Cursor::new(utf16_le(&[text])), 0).unwrap_or(0);
-    hash as i32
+    mur3::murmurhash3_x86_32(&utf16_le(&[text]), 0) as i32
 }
 
 fn bucket(hash: i32) -> f64 {
@@ -165,6 +163,30 @@ mod tests {
                 allocation(client, activity, visitor),
                 "{client} {activity} {visitor}"
             );
+        }
+    }
+
+    #[test]
+    fn the_hash_is_murmur3_x86_32() {
+        // MurmurHash3's published x86_32 values (seed 0, then seed 1 for the first).
+        let known: [(&[u8], u32, u32); 4] = [
+            (b"", 0, 0),
+            (b"", 1, 0x514e_28b7),
+            (b"hello", 0, 0x248b_fa47),
+            (
+                b"The quick brown fox jumps over the lazy dog",
+                0,
+                0x2e4f_f723,
+            ),
+        ];
+        for (bytes, seed, hash) in known {
+            assert_eq!(mur3::murmurhash3_x86_32(bytes, seed), hash, "{bytes:?}");
+            // Fed in pieces that do not fall on 4-byte blocks, as allocation feeds its parts.
+            let mut hasher = mur3::Hasher32::with_seed(seed);
+            for piece in bytes.chunks(3) {
+                hasher.write(piece);
+            }
+            assert_eq!(hasher.finish32(), hash, "{bytes:?} in pieces");
         }
     }
 
