@@ -27,12 +27,10 @@ impl<'a> Decider<'a> {
         tracer: &mut Tracer,
         rule: &'a Rule,
         item: &Detail<'_>,
-        (page, mbox): (Option<&UrlContext>, &MboxContext<'_>),
     ) -> Option<Shaped> {
         let data = RuleData {
             base: &self.context,
-            page,
-            mbox,
+            item,
             allocation: Allocation {
                 rule,
                 client: self.input.client,
@@ -212,7 +210,6 @@ impl<'a> Decider<'a> {
         }
         let found_before = results.len();
         let mut matched_keys: Vec<&str> = Vec::new();
-        let parts = (item.page(), item.mbox());
         for rule in artifact
             .mbox_rules
             .get(name)
@@ -224,7 +221,7 @@ impl<'a> Decider<'a> {
             {
                 continue;
             }
-            if let Some(shaped) = self.evaluate(mode, tracer, rule, item, parts) {
+            if let Some(shaped) = self.evaluate(mode, tracer, rule, item) {
                 results.push(shaped);
                 if !is_global {
                     break;
@@ -302,12 +299,11 @@ impl<'a> Decider<'a> {
         };
         let mut merged: Vec<Shaped> = Vec::new();
         let mut matched_keys: Vec<&str> = Vec::new();
-        let parts = (item.page(), item.mbox());
         for rule in rules {
             if !rule.applies_to(self.property_token) || matched_keys.contains(&rule.key.as_str()) {
                 continue;
             }
-            let Some(shaped) = self.evaluate(Mode::Prefetch, tracer, rule, item, parts) else {
+            let Some(shaped) = self.evaluate(Mode::Prefetch, tracer, rule, item) else {
                 continue;
             };
             matched_keys.push(rule.key.as_str());

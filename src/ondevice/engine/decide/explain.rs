@@ -56,7 +56,7 @@ pub(super) fn record(
     (mode, kind, page_load): (Mode, Kind, bool),
     location: &str,
     rule: &Rule,
-    data: &RuleData<'_>,
+    data: &RuleData<'_, '_>,
     matched: bool,
 ) {
     let text = |key: &str| {

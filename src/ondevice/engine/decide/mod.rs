@@ -145,10 +145,10 @@ impl<'r> Detail<'r> {
 
 /// The values rules read: the request context, with the item's page, parameters and the
 /// visitor's allocation for the rule's activity (hashed only when a rule reads it).
-struct RuleData<'a> {
+struct RuleData<'a, 'r> {
     base: &'a RequestContext<'a>,
-    page: Option<&'a UrlContext>,
-    mbox: &'a MboxContext<'a>,
+    /// The item: its page and `mbox.*` parameters are read from it when a rule first reads them.
+    item: &'a Detail<'r>,
     allocation: Allocation<'a>,
 }
 
@@ -177,14 +177,14 @@ impl Allocation<'_> {
     }
 }
 
-impl Data for RuleData<'_> {
+impl Data for RuleData<'_, '_> {
     fn lookup(&self, path: &[String]) -> Option<Val<'_>> {
         self.read(Root::of(path), path)
     }
 
     fn lookup_var(&self, var: &VarPath) -> Option<Val<'_>> {
         match var.root {
-            Root::Mbox => self.mbox.lookup_param(
+            Root::Mbox => self.item.mbox().lookup_param(
                 var.param.as_ref(),
                 var.segments.get(1..).unwrap_or_default(),
             ),
@@ -193,20 +193,20 @@ impl Data for RuleData<'_> {
     }
 }
 
-impl RuleData<'_> {
+impl RuleData<'_, '_> {
     /// The value at `path`, which reads `root`.
     fn read(&self, root: Root, path: &[String]) -> Option<Val<'_>> {
         match root {
             Root::Allocation => Some(Val::Num(self.allocation.get())),
-            Root::Mbox => self.mbox.lookup(path.get(1..).unwrap_or_default()),
-            Root::Other => self.base.lookup(path, self.page),
+            Root::Mbox => self.item.mbox().lookup(path.get(1..).unwrap_or_default()),
+            Root::Other => self.base.lookup(path, self.item.page()),
         }
     }
 
     /// The whole rule context as JSON, as traces show it.
     fn to_json(&self) -> Value {
-        let mut map = self.base.to_json(self.page);
-        map.insert("mbox".to_owned(), self.mbox.json().clone());
+        let mut map = self.base.to_json(self.item.page());
+        map.insert("mbox".to_owned(), self.item.mbox().json().clone());
         map.insert("allocation".to_owned(), json!(self.allocation.get()));
         Value::Object(map)
     }

@@ -7,7 +7,7 @@ use super::*;
 pub(super) fn trace_rule(
     tracer: &mut Tracer,
     rule: &Rule,
-    data: &RuleData<'_>,
+    data: &RuleData<'_, '_>,
     satisfied: bool,
     artifact_meta: &Map<String, Value>,
 ) {
