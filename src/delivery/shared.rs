@@ -32,16 +32,28 @@ pub struct ResponseTokens {
     base: Arc<Map<String, Value>>,
     /// Tokens laid over `base`, winning where both have a key (an on-device decision's geo
     /// tokens over a rule's): both shared, so a decision copies neither.
-    overlay: Option<Arc<Map<String, Value>>>,
+    overlay: Option<TokenOverlay>,
     /// `base` with `overlay`, made on the first read through `Deref` (serializing reads the
     /// two layers as they are).
     merged: OnceLock<Map<String, Value>>,
 }
 
+/// Tokens to lay over others, in key order, each key once: named by the SDK (the geo tokens),
+/// so a decision that makes them allocates no key.
+pub(crate) type TokenOverlay = Arc<[(&'static str, Value)]>;
+
+/// `entries` as an overlay: sorted by key, the first of each key kept.
+#[cfg(feature = "on-device")]
+pub(crate) fn token_overlay(mut entries: Vec<(&'static str, Value)>) -> TokenOverlay {
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries.dedup_by(|later, earlier| later.0 == earlier.0);
+    entries.into()
+}
+
 impl ResponseTokens {
     /// These tokens with `overlay`'s over them, sharing both.
     #[cfg(feature = "on-device")]
-    pub(crate) fn with_overlay(&self, overlay: &Arc<Map<String, Value>>) -> Self {
+    pub(crate) fn with_overlay(&self, overlay: &TokenOverlay) -> Self {
         let base = match &self.overlay {
             None => self.base.clone(),
             Some(_) => Arc::new(self.flattened()),
@@ -56,14 +68,19 @@ impl ResponseTokens {
     /// One map of every token.
     fn flattened(&self) -> Map<String, Value> {
         self.entries()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.to_owned(), v.clone()))
             .collect()
     }
 
     /// Every token in key order, an overlay's value in place of the base's.
-    fn entries(&self) -> impl Iterator<Item = (&String, &Value)> {
-        let mut base = self.base.iter().peekable();
-        let mut over = self.overlay.iter().flat_map(|m| m.iter()).peekable();
+    fn entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        let mut base = self.base.iter().map(|(k, v)| (k.as_str(), v)).peekable();
+        let mut over = self
+            .overlay
+            .iter()
+            .flat_map(|m| m.iter())
+            .map(|(k, v)| (*k, v))
+            .peekable();
         std::iter::from_fn(move || match (base.peek(), over.peek()) {
             (Some((b, _)), Some((o, _))) => match b.cmp(o) {
                 std::cmp::Ordering::Less => base.next(),
@@ -217,14 +234,15 @@ mod tests {
 
     use super::*;
 
+    const KEYS: [&str; 5] = ["activity.id", "geo.city", "geo.state", "offer.name", "z"];
+
+    /// The key of [`KEYS`] that `key` is, for an overlay (whose keys are static).
+    fn static_key(key: &str) -> &'static str {
+        KEYS.into_iter().find(|k| *k == key).unwrap_or("z")
+    }
+
     fn tokens() -> impl Strategy<Value = Map<String, Value>> {
-        let key = prop::sample::select(vec![
-            "activity.id",
-            "geo.city",
-            "geo.state",
-            "offer.name",
-            "z",
-        ]);
+        let key = prop::sample::select(KEYS.to_vec());
         let value = prop_oneof![
             any::<i32>().prop_map(Value::from),
             "[a-z]{0,3}".prop_map(Value::from),
@@ -241,14 +259,14 @@ mod tests {
             let mut merged = base.clone();
             merged.extend(overlay.clone());
             let rule = ResponseTokens::from(base.clone());
-            let overlay = Arc::new(overlay);
+            let overlay = token_overlay(overlay.iter().map(|(k, v)| (static_key(k), v.clone())).collect());
             let layered = rule.with_overlay(&overlay);
             prop_assert_eq!(serde_json::to_string(&layered)?, serde_json::to_string(&merged)?);
             prop_assert_eq!(&layered, &ResponseTokens::from(merged.clone()));
             prop_assert_eq!(format!("{layered:?}"), format!("{merged:?}"));
             prop_assert_eq!(&*layered, &merged);
 
-            let twice = layered.with_overlay(&Arc::new(again.clone()));
+            let twice = layered.with_overlay(&token_overlay(again.iter().map(|(k, v)| (static_key(k), v.clone())).collect()));
             merged.extend(again);
             prop_assert_eq!(serde_json::to_string(&twice)?, serde_json::to_string(&merged)?);
 

@@ -11,7 +11,7 @@ mod trace;
 
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -21,6 +21,7 @@ use super::allocation::{VisitorBuckets, visitor_key};
 use super::artifact::{Artifact, Rule, js_key};
 use super::context::{MboxContext, RequestContext, UrlContext};
 use super::rules::{self, Data, Root, Val, VarPath};
+use crate::delivery::shared::{TokenOverlay, token_overlay};
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
     MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
@@ -249,7 +250,7 @@ struct Decider<'a> {
     property_token: Option<&'a str>,
     /// The visitor's geo tokens, when the artifact asks for some and the visitor has them:
     /// laid over each matching rule's tokens, shared by all.
-    geo_tokens: Option<Arc<Map<String, Value>>>,
+    geo_tokens: Option<TokenOverlay>,
     tracing: bool,
     explanation: Option<Explanation>,
     allocations: RefCell<Vec<(usize, f64)>>,
@@ -383,14 +384,11 @@ fn detail<'r>(
 }
 
 /// The geo tokens the artifact asks for, with the visitor's values (`None` for none).
-fn geo_response_tokens(
-    artifact: &Artifact,
-    context: &RequestContext,
-) -> Option<Arc<Map<String, Value>>> {
-    let tokens: Map<String, Value> = artifact
+fn geo_response_tokens(artifact: &Artifact, context: &RequestContext) -> Option<TokenOverlay> {
+    let tokens: Vec<(&'static str, Value)> = artifact
         .geo_tokens
         .iter()
-        .filter_map(|(token, key)| Some(((*token).to_owned(), context.geo.value(key)?)))
+        .filter_map(|(token, key)| Some((*token, context.geo.value(key)?)))
         .collect();
-    (!tokens.is_empty()).then(|| Arc::new(tokens))
+    (!tokens.is_empty()).then(|| token_overlay(tokens))
 }
