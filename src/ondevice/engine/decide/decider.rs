@@ -170,14 +170,16 @@ impl<'a> Decider<'a> {
         self.notifications.push(notification);
     }
 
-    /// Every requested mbox of one mode, in request order.
-    pub(super) fn mboxes(
+    /// Every requested mbox of one mode, in request order, each result made a response by `to`
+    /// as it is decided.
+    pub(super) fn mboxes<T>(
         &mut self,
         mode: Mode,
         tracer: &mut Tracer,
         mboxes: &[MboxRequest],
-    ) -> Vec<Shaped> {
-        let mut shaped = Vec::with_capacity(mboxes.len());
+        to: fn(Shaped) -> T,
+    ) -> Vec<T> {
+        let mut responses = Vec::with_capacity(mboxes.len());
         for m in mboxes {
             let item = detail(
                 Kind::Mbox,
@@ -187,20 +189,22 @@ impl<'a> Decider<'a> {
                 m.parameters.as_ref(),
                 m,
             );
-            self.mbox(mode, tracer, &item, &mut shaped);
+            self.mbox(mode, tracer, &item, &mut |shaped| {
+                responses.push(to(shaped))
+            });
         }
-        shaped
+        responses
     }
 
-    /// An mbox (or the page load as the global mbox), added to `results`: the first matching
-    /// rule, or for the global mbox the first matching rule of every activity; a blank result
-    /// when nothing matches.
+    /// An mbox (or the page load as the global mbox), each result given to `add`: the first
+    /// matching rule, or for the global mbox the first matching rule of every activity; a blank
+    /// result when nothing matches.
     fn mbox(
         &mut self,
         mode: Mode,
         tracer: &mut Tracer,
         item: &Detail<'_>,
-        results: &mut Vec<Shaped>,
+        add: &mut dyn FnMut(Shaped),
     ) {
         let artifact = self.input.artifact;
         let name = item.name.unwrap_or_default();
@@ -208,7 +212,7 @@ impl<'a> Decider<'a> {
         if self.tracing {
             self.trace_request(tracer, mode, "mbox", item);
         }
-        let found_before = results.len();
+        let mut found = false;
         let mut matched_keys: Vec<&str> = Vec::new();
         for rule in artifact
             .mbox_rules
@@ -222,16 +226,17 @@ impl<'a> Decider<'a> {
                 continue;
             }
             if let Some(shaped) = self.evaluate(mode, tracer, rule, item) {
-                results.push(shaped);
+                add(shaped);
+                found = true;
                 if !is_global {
                     break;
                 }
                 matched_keys.push(rule.key.as_str());
             }
         }
-        if !is_global && results.len() == found_before {
+        if !is_global && !found {
             let trace = self.tracing.then(|| self.trace_result(tracer));
-            results.push(Shaped {
+            add(Shaped {
                 name: Some(name.to_owned()),
                 index: item.index,
                 options: Vec::new(),
@@ -261,7 +266,7 @@ impl<'a> Decider<'a> {
             )
         };
         let mut results = Vec::new();
-        self.mbox(mode, tracer, &item, &mut results);
+        self.mbox(mode, tracer, &item, &mut |shaped| results.push(shaped));
         let trace = results.iter().rev().find_map(|r| r.trace.clone());
         let mut metrics: Vec<Metric> = Vec::new();
         for metric in results.iter().flat_map(|r| r.metrics.iter()) {

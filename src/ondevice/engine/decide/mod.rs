@@ -291,11 +291,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
 
     let execute = request.execute.as_ref().map(|execute| {
         let mut tracer = Tracer::default();
-        let mboxes = decider
-            .mboxes(Mode::Execute, &mut tracer, &execute.mboxes)
-            .into_iter()
-            .map(mbox_response)
-            .collect();
+        let mboxes = decider.mboxes(Mode::Execute, &mut tracer, &execute.mboxes, mbox_response);
         let page_load = execute
             .page_load
             .as_ref()
@@ -308,11 +304,12 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
     });
     let prefetch = request.prefetch.as_ref().map(|prefetch| {
         let mut tracer = Tracer::default();
-        let mboxes = decider
-            .mboxes(Mode::Prefetch, &mut tracer, &prefetch.mboxes)
-            .into_iter()
-            .map(prefetch_mbox_response)
-            .collect();
+        let mboxes = decider.mboxes(
+            Mode::Prefetch,
+            &mut tracer,
+            &prefetch.mboxes,
+            prefetch_mbox_response,
+        );
         let views = prefetch
             .views
             .iter()
