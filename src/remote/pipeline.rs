@@ -172,7 +172,7 @@ impl Pipeline {
             } = prepared;
             let answer = Answer {
                 request,
-                response,
+                response: Box::new(response),
                 status,
                 meta,
                 visitor_state: visitor.state(),

@@ -311,7 +311,7 @@ pub(crate) mod tests {
                     // The cookie the SDK sets names a cluster id or nothing, whatever the Edge said.
                     let response = DeliveryResponse { edge_host: Some(edge_host.clone()), ..DeliveryResponse::default() };
                     let answer = crate::remote::response::Answer {
-                        request: prepared.request.clone(), response, status: 200,
+                        request: prepared.request.clone(), response: Box::new(response), status: 200,
                         meta: crate::remote::response::ResponseMeta::server_side(),
                         visitor_state: prepared.visitor.state(),
                     };

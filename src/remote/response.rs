@@ -21,8 +21,8 @@ pub struct TargetResponse {
     /// with `response` to at.js. Boxed: the response moves through the call's future and the
     /// caller's code without copying the request (about 1.8 KB) each time.
     pub request: Box<DeliveryRequest>,
-    /// The Delivery API's answer (empty for a 204).
-    pub response: DeliveryResponse,
+    /// The Delivery API's answer (empty for a 204). Boxed, as `request` is (624 bytes inline).
+    pub response: Box<DeliveryResponse>,
     /// The HTTP status: 200, 204, or 206 for an on-device answer that needs the server for some items.
     pub status: u16,
     /// The `mbox` cookie to set on the visitor's browser.
@@ -196,7 +196,7 @@ impl TargetResponse {
 /// it was decided.
 pub(crate) struct Answer {
     pub(crate) request: Box<DeliveryRequest>,
-    pub(crate) response: DeliveryResponse,
+    pub(crate) response: Box<DeliveryResponse>,
     pub(crate) status: u16,
     pub(crate) meta: ResponseMeta,
     pub(crate) visitor_state: VisitorState,

@@ -57,7 +57,7 @@ pub(crate) struct DecideInput<'a> {
 /// The outcome of an on-device decision.
 #[derive(Debug)]
 pub(crate) struct Decision {
-    pub(crate) response: DeliveryResponse,
+    pub(crate) response: Box<DeliveryResponse>,
     /// Display notifications for executed content, to send in the background.
     pub(crate) notifications: Vec<Notification>,
     pub(crate) remote_mboxes: Vec<String>,
@@ -340,7 +340,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
         }
     });
 
-    let response = DeliveryResponse {
+    let response = Box::new(DeliveryResponse {
         status: Some(if dependency.needed() { 206 } else { 200 }),
         request_id: request.request_id.clone(),
         id: request.id.clone(),
@@ -348,7 +348,7 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
         execute,
         prefetch,
         ..DeliveryResponse::default()
-    };
+    });
     Decision {
         response,
         notifications: decider.notifications,
