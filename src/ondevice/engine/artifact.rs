@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
@@ -173,7 +174,10 @@ pub(crate) struct Artifact {
     pub(crate) remote_views: Vec<String>,
     pub(crate) local_mboxes: Vec<String>,
     pub(crate) local_views: Vec<String>,
-    pub(crate) mbox_rules: HashMap<String, Vec<Rule>>,
+    /// Looked up by a request's mbox names with FxHash: only the artifact's names are keys, so
+    /// a visitor's name costs one lookup whatever it is, and SipHash's resistance to chosen
+    /// keys buys nothing here.
+    pub(crate) mbox_rules: FxHashMap<String, Vec<Rule>>,
     /// Views in artifact order.
     pub(crate) view_rules: Vec<(String, Vec<Rule>)>,
 }
