@@ -167,6 +167,11 @@ impl<'a> Decider<'a> {
                 list.push(serde_json::to_value(&notification).unwrap_or_default());
             }
         }
+        if self.notifications.capacity() == 0 {
+            // Most calls execute one mbox: room for one (496 bytes, not the four a first push
+            // makes room for), and doubling from there.
+            self.notifications.reserve_exact(1);
+        }
         self.notifications.push(notification);
     }
 
