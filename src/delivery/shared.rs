@@ -236,9 +236,14 @@ mod tests {
 
     const KEYS: [&str; 5] = ["activity.id", "geo.city", "geo.state", "offer.name", "z"];
 
-    /// The key of [`KEYS`] that `key` is, for an overlay (whose keys are static).
-    fn static_key(key: &str) -> &'static str {
-        KEYS.into_iter().find(|k| *k == key).unwrap_or("z")
+    /// `map` as an overlay (whose keys are static: each is one of [`KEYS`]).
+    fn overlay_of(map: &Map<String, Value>) -> TokenOverlay {
+        let static_key = |key: &str| KEYS.into_iter().find(|k| *k == key).unwrap_or("z");
+        token_overlay(
+            map.iter()
+                .map(|(k, v)| (static_key(k), v.clone()))
+                .collect(),
+        )
     }
 
     fn tokens() -> impl Strategy<Value = Map<String, Value>> {
@@ -259,14 +264,13 @@ mod tests {
             let mut merged = base.clone();
             merged.extend(overlay.clone());
             let rule = ResponseTokens::from(base.clone());
-            let overlay = token_overlay(overlay.iter().map(|(k, v)| (static_key(k), v.clone())).collect());
-            let layered = rule.with_overlay(&overlay);
+            let layered = rule.with_overlay(&overlay_of(&overlay));
             prop_assert_eq!(serde_json::to_string(&layered)?, serde_json::to_string(&merged)?);
             prop_assert_eq!(&layered, &ResponseTokens::from(merged.clone()));
             prop_assert_eq!(format!("{layered:?}"), format!("{merged:?}"));
             prop_assert_eq!(&*layered, &merged);
 
-            let twice = layered.with_overlay(&token_overlay(again.iter().map(|(k, v)| (static_key(k), v.clone())).collect()));
+            let twice = layered.with_overlay(&overlay_of(&again));
             merged.extend(again);
             prop_assert_eq!(serde_json::to_string(&twice)?, serde_json::to_string(&merged)?);
 
