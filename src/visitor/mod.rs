@@ -82,10 +82,11 @@ impl std::fmt::Debug for Visitor {
     }
 }
 
-/// `organization_id` with `@AdobeOrg` added when it has no `@`, as the ID service adds it.
-fn normalized_organization(organization_id: &str) -> Arc<str> {
+/// `organization_id` with `@AdobeOrg` added when it has no `@`, as the ID service adds it
+/// (shared, not copied, when it has one).
+fn normalized_organization(organization_id: &Arc<str>) -> Arc<str> {
     if organization_id.contains('@') {
-        organization_id.into()
+        Arc::clone(organization_id)
     } else {
         format!("{organization_id}@AdobeOrg").into()
     }
@@ -108,24 +109,15 @@ impl Visitor {
     /// assert!(Visitor::new("65453EA95A70434F0A495D34@AdobeOrg", None).marketing_cloud_visitor_id().is_none());
     /// ```
     pub fn new(organization_id: &str, cookie: Option<&str>) -> Self {
-        Self::with_organization(normalized_organization(organization_id), cookie)
+        Self::of_organization(&Arc::from(organization_id), cookie)
     }
 
     /// [`Visitor::new`] for the client's `organization_id`, shared with the client when it is
     /// already in its full form (the common case: no copy per call).
     pub(crate) fn of_organization(organization_id: &Arc<str>, cookie: Option<&str>) -> Self {
-        let organization_id = if organization_id.contains('@') {
-            Arc::clone(organization_id)
-        } else {
-            normalized_organization(organization_id)
-        };
-        Self::with_organization(organization_id, cookie)
-    }
-
-    fn with_organization(organization_id: Arc<str>, cookie: Option<&str>) -> Self {
         Self {
             shared: Arc::new(Mutex::new(Inner {
-                organization_id,
+                organization_id: normalized_organization(organization_id),
                 values: cookie.map(VisitorValues::parse).unwrap_or_default(),
                 customer_ids: None,
                 sdid: None,

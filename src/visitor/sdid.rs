@@ -32,9 +32,7 @@ const PAYLOAD: &str = "payload:";
 impl SdidState {
     /// The id for `consumer_id`, made with `new_id` when a new one is needed.
     pub(crate) fn id_for(&mut self, consumer_id: &str, new_id: impl Fn() -> String) -> String {
-        let mut key = String::with_capacity(PAYLOAD.len() + consumer_id.len());
-        key.push_str(PAYLOAD);
-        key.push_str(consumer_id);
+        let key = [PAYLOAD, consumer_id].concat();
         let current = self.current.get_or_insert_with(&new_id).clone();
         if let Some(last) = &self.last
             && !self.last_consumed.contains_key(&key)

@@ -39,14 +39,19 @@ pub(crate) fn allocation(client: &str, activity_id: &str, visitor_key: &str) -> 
 pub(crate) fn utf16_le(parts: &[&str]) -> Vec<u8> {
     let mut units = Vec::with_capacity(2 * parts.iter().map(|p| p.len()).sum::<usize>());
     for part in parts {
-        if part.is_ascii() {
-            // An ASCII byte is its own code unit: no decoding (ids are ASCII).
-            units.extend(part.bytes().flat_map(|byte| [byte, 0]));
-        } else {
-            units.extend(part.encode_utf16().flat_map(u16::to_le_bytes));
-        }
+        push_utf16_le(&mut units, part);
     }
     units
+}
+
+/// Appends `part`'s UTF-16 code units, little-endian.
+fn push_utf16_le(units: &mut Vec<u8>, part: &str) {
+    if part.is_ascii() {
+        // An ASCII byte is its own code unit: no decoding (ids are ASCII).
+        units.extend(part.bytes().flat_map(|byte| [byte, 0]));
+    } else {
+        units.extend(part.encode_utf16().flat_map(u16::to_le_bytes));
+    }
 }
 
 /// The hashed id of one visitor for one client, prepared once per decision (one buffer): each
@@ -60,10 +65,12 @@ pub(crate) struct VisitorBuckets {
 
 impl VisitorBuckets {
     pub(crate) fn new(client: &str, visitor_key: &str) -> Self {
-        Self {
-            encoded: utf16_le(&[client, ".", visitor_key, ".", CAMPAIGN_BUCKET_SALT]),
-            split: client.encode_utf16().count() * 2,
+        let mut encoded = utf16_le(&[client]);
+        let split = encoded.len();
+        for part in [".", visitor_key, ".", CAMPAIGN_BUCKET_SALT] {
+            push_utf16_le(&mut encoded, part);
         }
+        Self { encoded, split }
     }
 
     /// The allocation for the activity whose `.{activity id}` is `activity_hashed` (UTF-16LE,
