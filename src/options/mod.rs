@@ -12,15 +12,16 @@ mod artifact_url;
 mod call;
 mod client;
 mod map;
+mod ondevice;
 mod validate;
 
 pub use artifact_url::ArtifactFormat;
 pub use call::GetOffersOptions;
+pub use client::ClientOptions;
 #[cfg(feature = "on-device")]
-pub(crate) use client::NotificationHandler;
-pub use client::{
-    ClientOptions, DEFAULT_NOTIFICATION_CONCURRENCY, DEFAULT_NOTIFICATION_QUEUE_BYTES,
-    NotificationOverflow,
+pub(crate) use ondevice::NotificationHandler;
+pub use ondevice::{
+    DEFAULT_NOTIFICATION_CONCURRENCY, DEFAULT_NOTIFICATION_QUEUE_BYTES, NotificationOverflow,
 };
 
 /// The default timeout of a Delivery API call.
