@@ -236,7 +236,6 @@ fn decide_now(
             request,
             session_id,
             cluster,
-            visitor,
         });
     }
     shaped

@@ -18,40 +18,27 @@ use tokio::task::JoinHandle;
 use crate::delivery::types::DeliveryRequest;
 use crate::edge::EdgeCluster;
 use crate::events::Event;
-use crate::options::{GetOffersOptions, NotificationHandler};
+use crate::options::NotificationHandler;
 use crate::remote::pipeline::Pipeline;
-use crate::visitor::Visitor;
 
 /// How many received jobs wait in the worker, at most, to be coalesced with later ones (the rest
 /// wait in the channel).
 const COALESCED: usize = 64;
 
-/// What a queued job costs besides its strings (the request's structs, the visitor, the
-/// channel's node), for the queue's memory bound.
+/// What a queued job costs besides its strings (the request's structs, the channel's node),
+/// for the queue's memory bound.
 const JOB_OVERHEAD: usize = 1024;
 
-/// One notification request and the visitor's session, edge cluster and Experience Cloud
-/// visitor (so the request keeps the decision's supplemental data id).
+/// One notification request, built from the decision's prepared request (its ids, context and
+/// Experience Cloud settings, so it keeps the decision's supplemental data id), and the
+/// visitor's session and edge cluster.
 pub(crate) struct Job {
     pub(crate) request: Box<DeliveryRequest>,
     pub(crate) session_id: String,
     pub(crate) cluster: Option<EdgeCluster>,
-    pub(crate) visitor: Visitor,
 }
 
 impl Job {
-    /// The notification call: options for the decision's visitor (its session, cluster and
-    /// Experience Cloud visitor, and the longer of the client's `timeout` and
-    /// [`NOTIFICATION_TIMEOUT`]), and the request.
-    fn into_call(self, timeout: std::time::Duration) -> (GetOffersOptions, Box<DeliveryRequest>) {
-        let mut options = GetOffersOptions::default()
-            .session_id(self.session_id)
-            .visitor(self.visitor)
-            .timeout(timeout.max(NOTIFICATION_TIMEOUT));
-        options.target_location_hint = self.cluster;
-        (options, self.request)
-    }
-
     /// An estimate of the memory the job holds until it is sent: its strings and a fixed
     /// overhead.
     fn size(&self) -> usize {
@@ -311,22 +298,25 @@ fn start(
             }));
         }
         Some(handler) => {
-            // What would be sent: prepared as `deliver` prepares it.
-            let (options, request) = job.into_call(pipeline.options.timeout);
-            handler(*pipeline.prepare(&options, request).request);
+            // What would be sent.
+            handler(*job.request);
             pending.done_many(size, jobs);
         }
     }
 }
 
-/// Attaches pending telemetry; whether there is anything to send.
+/// Gives the request its id and the pending telemetry; whether there is anything to send.
 fn prepare(request: &mut DeliveryRequest, pipeline: &Pipeline) -> bool {
     pipeline.attach_telemetry(request);
-    !request.notifications.is_empty()
+    let send = !request.notifications.is_empty()
         || request
             .telemetry
             .as_ref()
-            .is_some_and(|t| !t.entries.is_empty())
+            .is_some_and(|t| !t.entries.is_empty());
+    if send && request.request_id.is_none() {
+        request.request_id = Some(crate::ids::new_id());
+    }
+    send
 }
 
 /// How long a notification request may take at least: no visitor waits for it, and one that
@@ -334,8 +324,11 @@ fn prepare(request: &mut DeliveryRequest, pipeline: &Pipeline) -> bool {
 const NOTIFICATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn deliver(job: Job, pipeline: &Pipeline) {
-    let (options, request) = job.into_call(pipeline.options.timeout);
-    if let Err((error, request)) = pipeline.notify(&options, request).await {
+    let timeout = pipeline.options.timeout.max(NOTIFICATION_TIMEOUT);
+    let sent = pipeline
+        .notify(&job.session_id, job.cluster.as_ref(), job.request, timeout)
+        .await;
+    if let Err((error, request)) = sent {
         tracing::warn!(%error, "notifications could not be sent");
         pipeline.events.emit(Event::SendNotificationError {
             request,

@@ -156,7 +156,14 @@ impl Pipeline {
         async move {
             // Drained here, not when the call is made: a future dropped unpolled loses nothing.
             self.attach_telemetry(&mut prepared.request);
-            let (status, response) = self.send(&prepared, timeout).await?;
+            let (status, response) = self
+                .send(
+                    &prepared.session_id,
+                    prepared.cluster.as_ref(),
+                    &prepared.request,
+                    timeout,
+                )
+                .await?;
             tracing::Span::current().record("status", status);
             let timing = Timing {
                 mode: ExecutionMode::Edge,
@@ -184,41 +191,45 @@ impl Pipeline {
     }
 
     /// Sends a background notification request (the display notifications of on-device
-    /// decisions): prepared and sent as [`execute`](Self::execute) sends, with nothing shaped
-    /// from the answer (no one reads it) and no copy kept in case it fails: a failure gives the
-    /// request back, as prepared, for the event that reports it.
+    /// decisions, already prepared with the decision's request: its ids, context and Experience
+    /// Cloud settings) for the visitor's session on `cluster`, with the client's retry policy and
+    /// `timeout`. Nothing is shaped from the answer (no one reads it) and no copy is kept in case
+    /// it fails: a failure gives the request back for the event that reports it.
     #[cfg(feature = "on-device")]
     pub(crate) async fn notify(
         &self,
-        options: &GetOffersOptions,
-        request: Box<DeliveryRequest>,
+        session_id: &str,
+        cluster: Option<&EdgeCluster>,
+        mut request: Box<DeliveryRequest>,
+        timeout: Duration,
     ) -> std::result::Result<(), (Error, Box<DeliveryRequest>)> {
-        let mut prepared = self.prepare(options, request);
         let span = tracing::info_span!(
             "target",
             operation = "send_notifications",
-            request_id = prepared.request.request_id.as_deref().unwrap_or_default(),
+            request_id = request.request_id.as_deref().unwrap_or_default(),
             status = tracing::field::Empty,
         );
-        let timeout = options.timeout.unwrap_or(self.options.timeout);
         async move {
-            self.attach_telemetry(&mut prepared.request);
-            match self.send(&prepared, timeout).await {
+            self.attach_telemetry(&mut request);
+            match self.send(session_id, cluster, &request, timeout).await {
                 Ok((status, _)) => {
                     tracing::Span::current().record("status", status);
                     Ok(())
                 }
-                Err(error) => Err((error, prepared.request)),
+                Err(error) => Err((error, request)),
             }
         }
         .instrument(span)
         .await
     }
 
-    /// Sends a prepared request with the client's retry policy, in-flight limit and `timeout`.
+    /// Sends a prepared request for the visitor's session on `cluster`, with the client's retry
+    /// policy, in-flight limit and `timeout`.
     async fn send(
         &self,
-        prepared: &Prepared,
+        session_id: &str,
+        cluster: Option<&EdgeCluster>,
+        request: &DeliveryRequest,
         timeout: Duration,
     ) -> Result<(u16, DeliveryResponse)> {
         let _permit = match &self.in_flight {
@@ -226,7 +237,7 @@ impl Pipeline {
             None => None,
         };
         let config = &self.options;
-        let base_url = prepared.base_url(&self.endpoints);
+        let base_url = self.endpoints.base_url(cluster);
         let raw = delivery::positional::Client::new_with_client(&base_url, self.http.clone());
         let raw = &raw;
         // Each attempt borrows the request and the options. Its state (hooks, response) lives on
@@ -236,9 +247,9 @@ impl Pipeline {
                 raw.execute(
                     Some(&config.client),
                     &config.organization_id,
-                    &prepared.session_id,
+                    session_id,
                     config.version.as_deref(),
-                    &prepared.request,
+                    request,
                 )
                 .map(delivery::settle),
             )

@@ -104,14 +104,6 @@ pub(crate) fn prepare(
     }
 }
 
-impl Prepared {
-    /// `scheme://host[:port]` to send to, without a trailing slash: made only for a request
-    /// that goes to the Edge (an on-device decision never needs it).
-    pub(crate) fn base_url(&self, endpoints: &Endpoints) -> String {
-        endpoints.base_url(self.cluster.as_ref())
-    }
-}
-
 fn property(requested: Option<Property>, configured: Option<&str>) -> Option<Property> {
     let requested = requested.filter(|p| !p.token.is_empty());
     if let (Some(requested), Some(configured)) = (&requested, configured)
@@ -306,7 +298,7 @@ pub(crate) mod tests {
                         .target_cookie(cookie)
                         .target_location_hint(&hint);
                     let prepared = prepare(&config, &endpoints, &call, Box::new(request()), &env);
-                    assert_allowed(&prepared.base_url(&endpoints), server_domain);
+                    assert_allowed(&endpoints.base_url(prepared.cluster.as_ref()), server_domain);
 
                     // The cookie the SDK sets names a cluster id or nothing, whatever the Edge said.
                     let response = DeliveryResponse { edge_host: Some(edge_host.clone()), ..DeliveryResponse::default() };
@@ -336,7 +328,11 @@ pub(crate) mod tests {
             utc_offset_minutes: 0.0,
         };
         let base = |call: GetOffersOptions| {
-            prepare(&config, &endpoints, &call, Box::new(request()), &env).base_url(&endpoints)
+            endpoints.base_url(
+                prepare(&config, &endpoints, &call, Box::new(request()), &env)
+                    .cluster
+                    .as_ref(),
+            )
         };
         let cookie = format!("PC#abc.28_0#{}", NOW + 60);
         assert_eq!(

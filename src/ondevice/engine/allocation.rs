@@ -44,13 +44,20 @@ pub(crate) fn utf16_le(parts: &[&str]) -> Vec<u8> {
     units
 }
 
-/// Appends `part`'s UTF-16 code units, little-endian.
+/// Appends `part`'s UTF-16 code units, little-endian, into the room `units` has for them (at
+/// most two bytes per UTF-8 byte).
 fn push_utf16_le(units: &mut Vec<u8>, part: &str) {
+    units.reserve(2 * part.len());
     if part.is_ascii() {
         // An ASCII byte is its own code unit: no decoding (ids are ASCII).
-        units.extend(part.bytes().flat_map(|byte| [byte, 0]));
+        for &byte in part.as_bytes() {
+            units.push(byte);
+            units.push(0);
+        }
     } else {
-        units.extend(part.encode_utf16().flat_map(u16::to_le_bytes));
+        for unit in part.encode_utf16() {
+            units.extend_from_slice(&unit.to_le_bytes());
+        }
     }
 }
 
@@ -65,9 +72,12 @@ pub(crate) struct VisitorBuckets {
 
 impl VisitorBuckets {
     pub(crate) fn new(client: &str, visitor_key: &str) -> Self {
-        let mut encoded = utf16_le(&[client]);
+        let rest = [".", visitor_key, ".", CAMPAIGN_BUCKET_SALT];
+        let length = client.len() + rest.iter().map(|p| p.len()).sum::<usize>();
+        let mut encoded = Vec::with_capacity(2 * length);
+        push_utf16_le(&mut encoded, client);
         let split = encoded.len();
-        for part in [".", visitor_key, ".", CAMPAIGN_BUCKET_SALT] {
+        for part in rest {
             push_utf16_le(&mut encoded, part);
         }
         Self { encoded, split }
