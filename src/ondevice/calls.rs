@@ -18,8 +18,9 @@ use crate::ondevice::provider::{Cdn, Loaded};
 use crate::options::{GetOffersOptions, NotificationOverflow};
 use crate::remote::CallFuture;
 use crate::remote::pipeline::{Pipeline, Timing};
-use crate::remote::prepare::Prepared;
+use crate::remote::prepare::{Prepared, visitor_id};
 use crate::remote::response::{Answer, ResponseMeta, TargetResponse};
+use crate::visitor::Visitor;
 
 /// Decides `request` with the loaded artifact: at once, or after a geo lookup when the artifact
 /// targets by geo and the request has no location.
@@ -222,7 +223,7 @@ fn decide_now(
     };
     let notification_request = (!decision.notifications.is_empty()
         || pipeline.options.telemetry_enabled)
-        .then(|| notification_request(&request, decision.notifications));
+        .then(|| notification_request(&request, decision.notifications, &visitor));
     let answer = Answer {
         request,
         response: decision.response,
@@ -245,15 +246,30 @@ fn decide_now(
 /// environment and property, and nothing else (the rest from the generated `Default`, so a
 /// field the spec gains later starts out unset here). Built in place, not through the
 /// generated builder, which moves its whole state at every setter.
+///
+/// Its ids are `request`'s as a second preparation fills them, as the other SDKs prepare their
+/// notification requests again: with the visitor's Experience Cloud id where `request` has none
+/// (an empty one in the caller's request kept it out of the decision's). The rest of a second
+/// preparation would give the same values again.
 fn notification_request(
     request: &DeliveryRequest,
     notifications: Vec<Notification>,
+    visitor: &Visitor,
 ) -> Box<DeliveryRequest> {
+    let id = match &request.id {
+        Some(id) if id.marketing_cloud_visitor_id.is_some() => Some(id.clone()),
+        id => visitor_id(
+            id.clone(),
+            None,
+            visitor.marketing_cloud_visitor_id().as_deref(),
+            &[],
+        ),
+    };
     Box::new(DeliveryRequest {
         context: request.context.clone(),
         environment_id: request.environment_id,
         experience_cloud: request.experience_cloud.clone(),
-        id: request.id.clone(),
+        id,
         notifications,
         property: request.property.clone(),
         ..DeliveryRequest::default()

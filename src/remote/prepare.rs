@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::delivery::types::{
-    AudienceManager, DeliveryRequest, ExecuteRequest, ExperienceCloud, LoggingType, MboxRequest,
-    MetricType, PrefetchRequest, Property, VisitorId,
+    AudienceManager, CustomerId, DeliveryRequest, ExecuteRequest, ExperienceCloud, LoggingType,
+    MboxRequest, MetricType, PrefetchRequest, Property, VisitorId,
 };
 use crate::edge::{EdgeCluster, Endpoints};
 use crate::options::{ClientOptions, GetOffersOptions};
@@ -73,15 +73,25 @@ pub(crate) fn prepare(
     if let Some(ids) = &call.customer_ids {
         visitor.set_customer_id_map(ids.clone());
     }
-    body.id = visitor_id(body.id.take(), device_id, &visitor);
+    let consumer_id = call.consumer_id.as_deref().unwrap_or(DEFAULT_CONSUMER_ID);
+    let mut cloud = body.experience_cloud.take().unwrap_or_default();
+    let mut analytics = cloud.analytics.take().unwrap_or_default();
+    let from_visitor = visitor.for_request(analytics.supplemental_data_id.take(), consumer_id);
+    body.id = visitor_id(
+        body.id.take(),
+        device_id,
+        from_visitor.marketing_cloud_visitor_id.as_deref(),
+        &from_visitor.customer_ids,
+    );
     if body.context.time_offset_in_minutes.is_none() {
         body.context.time_offset_in_minutes = Some(env.utc_offset_minutes);
     }
-    let consumer_id = call.consumer_id.as_deref().unwrap_or(DEFAULT_CONSUMER_ID);
+    analytics.supplemental_data_id = Some(from_visitor.supplemental_data_id);
+    cloud.analytics = Some(analytics);
     body.experience_cloud = Some(experience_cloud(
-        body.experience_cloud.take(),
-        &visitor,
-        consumer_id,
+        cloud,
+        from_visitor.aam_location_hint,
+        from_visitor.aam_blob,
     ));
     clean_items(&mut body);
     body.notifications.retain(|notification| {
@@ -119,10 +129,11 @@ fn property(requested: Option<Property>, configured: Option<&str>) -> Option<Pro
 /// The visitor's ids as the Node.js SDK fills them: the request's Target id, else the cookie's;
 /// the request's Experience Cloud id, else the visitor's; the visitor's customer ids, then the
 /// request's (each once). An empty id counts as none; no id at all is no `id`.
-fn visitor_id(
+pub(crate) fn visitor_id(
     id: Option<VisitorId>,
     device_id: Option<&str>,
-    visitor: &Visitor,
+    marketing_cloud_visitor_id: Option<&str>,
+    customer_ids: &[CustomerId],
 ) -> Option<VisitorId> {
     let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
     let mut id = id.unwrap_or_default();
@@ -131,13 +142,16 @@ fn visitor_id(
     let mcmid = id
         .marketing_cloud_visitor_id
         .take()
-        .or_else(|| visitor.marketing_cloud_visitor_id());
+        .or_else(|| marketing_cloud_visitor_id.map(str::to_owned));
     id.marketing_cloud_visitor_id = non_empty(mcmid);
     id.third_party_id = non_empty(id.third_party_id.take());
     // Node prepends the visitor's ids even to a request that has them already (its own display
     // notifications then list each twice); an id already in the request is not added again.
-    let mut customer_ids = visitor.customer_ids();
-    customer_ids.retain(|c| !id.customer_ids.contains(c));
+    let mut customer_ids: Vec<CustomerId> = customer_ids
+        .iter()
+        .filter(|c| !id.customer_ids.contains(c))
+        .cloned()
+        .collect();
     customer_ids.append(&mut id.customer_ids);
     id.customer_ids = customer_ids;
     let empty = id.tnt_id.is_none()
@@ -147,40 +161,34 @@ fn visitor_id(
     (!empty).then_some(id)
 }
 
-/// A4T and Audience Manager as the Node.js SDK fills them: logging `server_side` unless set;
-/// the request's supplemental data id if it is the visitor's current one, else the id the
-/// visitor gives `consumer_id`; the Audience Manager hint and blob from the visitor's cookie
-/// unless the request has them (no `audienceManager` when neither is known).
+/// A4T and Audience Manager as the Node.js SDK fills them (`cloud` has its analytics, with the
+/// supplemental data id, already): logging `server_side` unless set; the Audience Manager
+/// `location_hint` and `blob` from the visitor's cookie unless the request has them (no
+/// `audienceManager` when neither is known).
 fn experience_cloud(
-    cloud: Option<ExperienceCloud>,
-    visitor: &Visitor,
-    consumer_id: &str,
+    mut cloud: ExperienceCloud,
+    location_hint: Option<i32>,
+    blob: Option<String>,
 ) -> ExperienceCloud {
-    let mut cloud = cloud.unwrap_or_default();
-    let mut analytics = cloud.analytics.take().unwrap_or_default();
-    if analytics.logging.is_none() {
-        analytics.logging = Some(LoggingType::ServerSide);
-    }
-    let requested = analytics.supplemental_data_id.take();
-    analytics.supplemental_data_id = Some(match requested {
-        Some(id) if visitor.is_current_supplemental_data_id(&id) => id,
-        _ => visitor.supplemental_data_id(consumer_id),
-    });
-    for server in [
-        &mut analytics.tracking_server,
-        &mut analytics.tracking_server_secure,
-    ] {
-        if server.as_deref().is_some_and(str::is_empty) {
-            *server = None;
+    if let Some(analytics) = &mut cloud.analytics {
+        if analytics.logging.is_none() {
+            analytics.logging = Some(LoggingType::ServerSide);
+        }
+        for server in [
+            &mut analytics.tracking_server,
+            &mut analytics.tracking_server_secure,
+        ] {
+            if server.as_deref().is_some_and(str::is_empty) {
+                *server = None;
+            }
         }
     }
-    cloud.analytics = Some(analytics);
     let mut audience_manager = cloud.audience_manager.take().unwrap_or_default();
     if audience_manager.location_hint.is_none() {
-        audience_manager.location_hint = visitor.aam_location_hint();
+        audience_manager.location_hint = location_hint;
     }
     if audience_manager.blob.is_none() {
-        audience_manager.blob = visitor.aam_blob();
+        audience_manager.blob = blob;
     }
     cloud.audience_manager =
         (audience_manager != AudienceManager::default()).then_some(audience_manager);

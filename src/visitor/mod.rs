@@ -208,35 +208,42 @@ impl Visitor {
         }
     }
 
-    /// The customer ids for a request's `id.customerIds`, converted from the ID service's form
-    /// as the Node.js SDK converts them.
-    pub(crate) fn customer_ids(&self) -> Vec<CustomerId> {
-        self.lock()
-            .customer_ids
-            .as_ref()
-            .map(customer_ids_from_state_map)
-            .unwrap_or_default()
+    /// What a request takes from the visitor, read under one lock: the Experience Cloud id,
+    /// the customer ids (converted from the ID service's form as the Node.js SDK converts
+    /// them), the Audience Manager hint and blob, and the supplemental data id for
+    /// `consumer_id`: `requested` when it is the visitor's current one (a request that carries
+    /// it keeps it), else the one [`supplemental_data_id`](Self::supplemental_data_id) gives.
+    pub(crate) fn for_request(&self, requested: Option<String>, consumer_id: &str) -> ForRequest {
+        let mut inner = self.lock();
+        let current = inner.sdid.as_ref().and_then(|sdid| sdid.current());
+        let supplemental_data_id = match requested {
+            Some(id) if current.is_some_and(|current| current == id) => id,
+            _ => {
+                let state = inner.sdid.get_or_insert_with(Arc::default);
+                Arc::make_mut(state).id_for(consumer_id, sdid::new_sdid)
+            }
+        };
+        ForRequest {
+            marketing_cloud_visitor_id: inner.values.mcmid.clone(),
+            customer_ids: inner
+                .customer_ids
+                .as_ref()
+                .map(customer_ids_from_state_map)
+                .unwrap_or_default(),
+            supplemental_data_id,
+            aam_location_hint: inner.values.aam_location_hint_number(),
+            aam_blob: inner.values.aam_blob.clone(),
+        }
     }
+}
 
-    /// The Audience Manager location hint (`MCAAMLH`) as a number.
-    pub(crate) fn aam_location_hint(&self) -> Option<i32> {
-        self.lock().values.aam_location_hint_number()
-    }
-
-    /// The Audience Manager blob (`MCAAMB`).
-    pub(crate) fn aam_blob(&self) -> Option<String> {
-        self.lock().values.aam_blob.clone()
-    }
-
-    /// Whether `id` is the visitor's current supplemental data id (a request that carries it
-    /// keeps it).
-    pub(crate) fn is_current_supplemental_data_id(&self, id: &str) -> bool {
-        self.lock()
-            .sdid
-            .as_ref()
-            .and_then(|sdid| sdid.current())
-            .is_some_and(|current| current == id)
-    }
+/// What a request takes from its visitor ([`Visitor::for_request`]).
+pub(crate) struct ForRequest {
+    pub(crate) marketing_cloud_visitor_id: Option<String>,
+    pub(crate) customer_ids: Vec<CustomerId>,
+    pub(crate) supplemental_data_id: String,
+    pub(crate) aam_location_hint: Option<i32>,
+    pub(crate) aam_blob: Option<String>,
 }
 
 /// The ID service's numeric authentication states: 0 unknown, 1 authenticated, 2 logged out.

@@ -243,3 +243,38 @@ async fn on_device_decisions_and_notifications_carry_the_visitor() {
         json!([{"id": "c-1", "integrationCode": "crm", "authenticatedState": "unknown"}])
     );
 }
+
+/// A request whose own Experience Cloud id is empty decides without one (an empty id is none,
+/// and it keeps the visitor's out), and its display notification carries the visitor's, as
+/// the Node.js SDK's does (it prepares the notification request again).
+#[cfg(feature = "on-device")]
+#[tokio::test]
+async fn an_empty_request_ecid_leaves_the_notification_the_visitor_s() {
+    use adobe_target::DecisioningMethod;
+    let (_cdn, delivery, client) = crate::ondevice::started(
+        &crate::ondevice::artifact("A"),
+        "\"v1\"",
+        DecisioningMethod::OnDevice,
+        |o| o,
+    )
+    .await;
+    let call = GetOffersOptions::from_map(json!({
+        "request": {
+            "id": {"marketingCloudVisitorId": "", "tntId": ""},
+            "execute": {"mboxes": [{"name": "local-offer", "index": 0}]},
+        },
+        "visitorCookie": AMCV,
+    }))
+    .expect("options");
+    let out = client.get_offers(call).await.expect("a decision");
+    client.flush().await;
+    let decided = out.request.id.clone().unwrap_or_default();
+    assert_eq!(decided.marketing_cloud_visitor_id, None);
+    let sent = delivery.recorded();
+    let notification = &sent.first().expect("a display notification").body;
+    assert_eq!(
+        notification["id"]["marketingCloudVisitorId"],
+        "12345678901234567890123456789012345678"
+    );
+    assert_eq!(notification["id"]["tntId"], json!(decided.tnt_id));
+}
