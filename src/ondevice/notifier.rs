@@ -73,6 +73,9 @@ struct Pending {
     /// Estimated bytes of the jobs queued or in flight.
     bytes: AtomicUsize,
     room: Notify,
+    /// Tasks in `flush` or `wait_for_room`: only then is there anyone to wake (each wake takes
+    /// `Notify`'s lock, on every notification sent otherwise).
+    watching: AtomicUsize,
 }
 
 impl Pending {
@@ -81,12 +84,32 @@ impl Pending {
     }
 
     /// `jobs` jobs of `size` bytes in all were sent or reported.
+    ///
+    /// The counters and `watching` are sequentially consistent: a watcher that counted itself
+    /// in after this update reads the updated counters, one that did before is woken.
     fn done_many(&self, size: usize, jobs: usize) {
-        self.bytes.fetch_sub(size, Ordering::AcqRel);
-        self.room.notify_waiters();
-        if self.count.fetch_sub(jobs, Ordering::AcqRel) == jobs {
-            self.idle.notify_waiters();
+        self.bytes.fetch_sub(size, Ordering::SeqCst);
+        let idle = self.count.fetch_sub(jobs, Ordering::SeqCst) == jobs;
+        if self.watching.load(Ordering::SeqCst) > 0 {
+            self.room.notify_waiters();
+            if idle {
+                self.idle.notify_waiters();
+            }
         }
+    }
+
+    /// Counts a watcher in until the guard drops (also when its future is dropped).
+    fn watch(&self) -> Watching<'_> {
+        self.watching.fetch_add(1, Ordering::SeqCst);
+        Watching(&self.watching)
+    }
+}
+
+struct Watching<'a>(&'a AtomicUsize);
+
+impl Drop for Watching<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -154,20 +177,22 @@ impl Notifier {
     /// Queues a notification request; when it cannot be queued (no room in the memory bound,
     /// or shut down), says so through the event.
     pub(crate) fn enqueue(&self, job: Job) {
-        let sender = self.sender.lock().ok().and_then(|s| s.clone());
         let size = job.size();
-        self.pending.count.fetch_add(1, Ordering::AcqRel);
-        let queued = self.pending.bytes.fetch_add(size, Ordering::AcqRel);
+        self.pending.count.fetch_add(1, Ordering::SeqCst);
+        let queued = self.pending.bytes.fetch_add(size, Ordering::SeqCst);
         let limit = self.pipeline.options.notification_queue_bytes;
-        let refused = match sender {
-            _ if queued.saturating_add(size) > limit && queued > 0 => {
-                Some((job, "the notification queue is full"))
+        let refused = if queued.saturating_add(size) > limit && queued > 0 {
+            Some((job, "the notification queue is full"))
+        } else {
+            // Sent under the lock (a send does not wait), not through a clone of the sender.
+            let sender = self.sender.lock().ok();
+            match sender.as_ref().and_then(|s| s.as_ref()) {
+                Some(sender) => sender
+                    .send((job, size))
+                    .err()
+                    .map(|e| (e.0.0, "the client was shut down")),
+                None => Some((job, "the client was shut down")),
             }
-            Some(sender) => sender
-                .send((job, size))
-                .err()
-                .map(|e| (e.0.0, "the client was shut down")),
-            None => Some((job, "the client was shut down")),
         };
         if let Some((job, reason)) = refused {
             self.pending.done(size);
@@ -181,12 +206,13 @@ impl Notifier {
 
     /// Whether the queue is below its memory bound.
     pub(crate) fn has_room(&self) -> bool {
-        self.pending.bytes.load(Ordering::Acquire) < self.pipeline.options.notification_queue_bytes
+        self.pending.bytes.load(Ordering::SeqCst) < self.pipeline.options.notification_queue_bytes
     }
 
     /// Waits up to `max` for the queue to drop below its memory bound.
     pub(crate) async fn wait_for_room(&self, max: std::time::Duration) {
         let room = async {
+            let _watching = self.pending.watch();
             loop {
                 let freed = self.pending.room.notified();
                 if self.has_room() {
@@ -200,9 +226,10 @@ impl Notifier {
 
     /// Waits until every queued notification was sent or reported.
     pub(crate) async fn flush(&self) {
+        let _watching = self.pending.watch();
         loop {
             let idle = self.pending.idle.notified();
-            if self.pending.count.load(Ordering::Acquire) == 0 {
+            if self.pending.count.load(Ordering::SeqCst) == 0 {
                 return;
             }
             idle.await;

@@ -1037,3 +1037,54 @@ async fn waiting_notifications_of_one_visitor_share_a_request() {
         assert!(sdid.is_string(), "{sdid}");
     }
 }
+
+/// The queue's overflow policy, with a bound one notification fills and an Edge that takes
+/// 100 ms: `Refuse` reports what finds no room at once (nothing lost silently), `Wait` makes
+/// each call wait until the notification before it is delivered, then queues its own, so
+/// every one is delivered and none refused. Each wait ends when room frees, not at its limit
+/// (10 s): the calls end well within it.
+#[tokio::test]
+async fn a_full_queue_refuses_or_waits_for_room_as_its_policy_says() {
+    use adobe_target::NotificationOverflow;
+    const CALLS: usize = 4;
+    for policy in [
+        NotificationOverflow::Refuse,
+        NotificationOverflow::Wait(Duration::from_secs(10)),
+    ] {
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = refused.clone();
+        let (_cdn, delivery, client) =
+            started(&artifact("A"), "\"v1\"", DecisioningMethod::OnDevice, |o| {
+                o.notification_queue_bytes(1)
+                    .notification_overflow(policy)
+                    .on_event(move |event| {
+                        if matches!(event, Event::SendNotificationError { .. }) {
+                            counted.fetch_add(1, Ordering::SeqCst);
+                        }
+                    })
+            })
+            .await;
+        delivery.set_latency(Duration::from_millis(100));
+        let calls = async {
+            for _ in 0..CALLS {
+                decides(&client, "A").await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(8), calls)
+            .await
+            .expect("no call waits out its limit");
+        client.shutdown().await;
+        let delivered = delivery
+            .recorded()
+            .iter()
+            .filter(|r| r.path == "/rest/v1/delivery")
+            .map(|r| r.body["notifications"].as_array().map_or(0, Vec::len))
+            .sum::<usize>();
+        let refused = refused.load(Ordering::SeqCst);
+        assert_eq!(delivered + refused, CALLS, "{policy:?}: each reported once");
+        match policy {
+            NotificationOverflow::Wait(_) => assert_eq!((delivered, refused), (CALLS, 0)),
+            _ => assert!(refused >= 1, "{policy:?}: the full queue refused"),
+        }
+    }
+}
