@@ -9,7 +9,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::rules::{self, Expr};
-use crate::delivery::types::{Metric, OfferOption, ResponseTokens};
+use crate::delivery::types::{Metric, MetricType, OfferOption, ResponseTokens};
 use crate::error::{Error, Result};
 
 /// The artifact major version this SDK reads.
@@ -135,6 +135,13 @@ pub(crate) struct Rule {
     /// The condition as written, for traces.
     pub(crate) condition_json: Value,
     pub(crate) consequence: Consequence,
+    /// What an executed item returns, made at load: the options with a type or content,
+    /// without their event tokens (the display notification carries them), and the click
+    /// metrics.
+    pub(crate) executed: (Vec<OfferOption>, Vec<Metric>),
+    /// The options a prefetched item returns, made at load: each without an event token of its
+    /// own takes that of the display metric at its position.
+    pub(crate) prefetched: Vec<OfferOption>,
     pub(crate) property_tokens: Vec<String>,
 }
 
@@ -345,7 +352,40 @@ fn compile_rule(raw: RawRule, wanted_tokens: &[String]) -> Rule {
         response_tokens: response_tokens.into(),
         condition,
         condition_json: raw.condition,
+        executed: executed(&raw.consequence),
+        prefetched: prefetched(&raw.consequence),
         consequence: raw.consequence,
         property_tokens: raw.property_tokens,
     }
+}
+
+/// The options and metrics an executed item returns ([`Rule::executed`]).
+fn executed(consequence: &Consequence) -> (Vec<OfferOption>, Vec<Metric>) {
+    let options = consequence
+        .options
+        .iter()
+        .filter(|o| o.type_.is_some() || o.content.is_some())
+        .map(|o| OfferOption {
+            event_token: None,
+            ..o.clone()
+        })
+        .collect();
+    let metrics = consequence
+        .metrics
+        .iter()
+        .filter(|m| m.type_ == Some(MetricType::Click))
+        .cloned()
+        .collect();
+    (options, metrics)
+}
+
+/// The options a prefetched item returns ([`Rule::prefetched`]).
+fn prefetched(consequence: &Consequence) -> Vec<OfferOption> {
+    let mut options = consequence.options.clone();
+    for (option, metric) in options.iter_mut().zip(&consequence.metrics) {
+        if option.event_token.is_none() && metric.type_ == Some(MetricType::Display) {
+            option.event_token = metric.event_token.clone();
+        }
+    }
+    options
 }

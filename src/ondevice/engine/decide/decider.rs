@@ -62,39 +62,18 @@ impl<'a> Decider<'a> {
         item: &Detail<'_>,
     ) -> Shaped {
         let consequence = &rule.consequence;
-        // Each mode copies only what it keeps of the rule's options and metrics.
+        // Each mode copies what it returns, made at load (`Rule::executed`, `Rule::prefetched`).
         let (options, metrics) = match mode {
             Mode::Execute => {
                 self.notify(tracer, rule);
-                let mut options: Vec<OfferOption> = consequence
-                    .options
-                    .iter()
-                    .filter(|o| o.type_.is_some() || o.content.is_some())
-                    .cloned()
-                    .collect();
-                for option in &mut options {
-                    option.event_token = None;
-                }
-                let metrics = consequence
-                    .metrics
-                    .iter()
-                    .filter(|m| m.type_ == Some(MetricType::Click))
-                    .cloned()
-                    .collect();
-                (options, metrics)
+                rule.executed.clone()
             }
             Mode::Prefetch => {
-                let mut options = consequence.options.clone();
-                for (option, metric) in options.iter_mut().zip(&consequence.metrics) {
-                    if option.event_token.is_none() && metric.type_ == Some(MetricType::Display) {
-                        option.event_token = metric.event_token.clone();
-                    }
-                }
                 let metrics = match item.kind {
                     Kind::View => consequence.metrics.clone(),
                     Kind::Mbox => Vec::new(),
                 };
-                (options, metrics)
+                (rule.prefetched.clone(), metrics)
             }
         };
         let mut shaped = Shaped {
@@ -128,14 +107,20 @@ impl<'a> Decider<'a> {
     fn notify(&mut self, tracer: &mut Tracer, rule: &'a Rule) {
         let consequence = &rule.consequence;
         let name = consequence.name.as_deref().unwrap_or_default();
+        // Each token once per mbox: not already in this mbox's notifications, nor in this one.
+        let notified = |token: &str| {
+            self.notifications.iter().any(|n| {
+                n.mbox.as_ref().and_then(|m| m.name.as_deref()) == Some(name)
+                    && n.tokens.iter().any(|t| t == token)
+            })
+        };
         let mut tokens: Vec<String> = Vec::new();
         for token in consequence
             .options
             .iter()
             .filter_map(|o| o.event_token.as_deref())
         {
-            if !self.notified.contains(&(name, token)) {
-                self.notified.push((name, token));
+            if !notified(token) && !tokens.iter().any(|t| t == token) {
                 tokens.push(token.to_owned());
             }
         }

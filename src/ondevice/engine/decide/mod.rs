@@ -255,8 +255,6 @@ struct Decider<'a> {
     explanation: Option<Explanation>,
     allocations: RefCell<Vec<(usize, f64)>>,
     notifications: Vec<Notification>,
-    /// (mbox, event token) already notified: each token once per mbox.
-    notified: Vec<(&'a str, &'a str)>,
     timestamp: i64,
 }
 
@@ -279,7 +277,6 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
         allocations: RefCell::new(Vec::new()),
         buckets: OnceCell::new(),
         notifications: Vec::new(),
-        notified: Vec::new(),
         timestamp: input.now.timestamp_millis(),
         input,
     };
