@@ -265,15 +265,15 @@ fn notification_request(
             &[],
         ),
     };
-    Box::new(DeliveryRequest {
-        context: request.context.clone(),
-        environment_id: request.environment_id,
-        experience_cloud: request.experience_cloud.clone(),
-        id,
-        notifications,
-        property: request.property.clone(),
-        ..DeliveryRequest::default()
-    })
+    // Filled in on the heap: a 1.8 KB request built on the stack would be copied into its box.
+    let mut notification = Box::<DeliveryRequest>::default();
+    notification.context = request.context.clone();
+    notification.environment_id = request.environment_id;
+    notification.experience_cloud = request.experience_cloud.clone();
+    notification.id = id;
+    notification.notifications = notifications;
+    notification.property = request.property.clone();
+    notification
 }
 
 /// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party

@@ -337,15 +337,14 @@ pub(crate) fn decide(input: &DecideInput<'_>) -> Decision {
         }
     });
 
-    let response = Box::new(DeliveryResponse {
-        status: Some(if dependency.needed() { 206 } else { 200 }),
-        request_id: request.request_id.clone(),
-        id: request.id.clone(),
-        client: Some(input.client.to_owned()),
-        execute,
-        prefetch,
-        ..DeliveryResponse::default()
-    });
+    // Filled in on the heap, not built on the stack and copied into its box.
+    let mut response = Box::<DeliveryResponse>::default();
+    response.status = Some(if dependency.needed() { 206 } else { 200 });
+    response.request_id = request.request_id.clone();
+    response.id = request.id.clone();
+    response.client = Some(input.client.to_owned());
+    response.execute = execute;
+    response.prefetch = prefetch;
     Decision {
         response,
         notifications: decider.notifications,
