@@ -78,10 +78,12 @@ pub(crate) fn new_sdid() -> String {
 
 /// `number` as 16 upper-case hex digits.
 fn push_hex(out: &mut String, number: u64) {
-    for shift in (0..16).rev() {
-        let digit = ((number >> (4 * shift)) & 0xF) as u32;
-        out.push(char::from_digit(digit, 16).map_or('0', |c| c.to_ascii_uppercase()));
-    }
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let digits = (0..16).rev().map(|shift| {
+        let digit = (number >> (4 * shift)) & 0xF;
+        DIGITS.get(digit as usize).map_or('0', |&d| char::from(d))
+    });
+    out.extend(digits);
 }
 
 #[cfg(test)]

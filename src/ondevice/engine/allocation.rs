@@ -49,10 +49,15 @@ pub(crate) fn utf16_le(parts: &[&str]) -> Vec<u8> {
 fn push_utf16_le(units: &mut Vec<u8>, part: &str) {
     units.reserve(2 * part.len());
     if part.is_ascii() {
-        // An ASCII byte is its own code unit: no decoding (ids are ASCII).
-        for &byte in part.as_bytes() {
-            units.push(byte);
-            units.push(0);
+        // An ASCII byte is its own code unit: no decoding (ids are ASCII). The units are
+        // zeroed at once and each low byte written, without a length check per byte.
+        let start = units.len();
+        units.resize(start + 2 * part.len(), 0);
+        let room = units.get_mut(start..).unwrap_or_default();
+        for (unit, &byte) in room.chunks_exact_mut(2).zip(part.as_bytes()) {
+            if let Some(low) = unit.first_mut() {
+                *low = byte;
+            }
         }
     } else {
         for unit in part.encode_utf16() {
