@@ -281,6 +281,10 @@ pub(super) fn strict_eq(a: &Val<'_>, b: &Val<'_>) -> bool {
 
 /// JavaScript's `a < b`: `None` when the comparison is undefined (a NaN is involved).
 pub(super) fn less_than(a: &Val<'_>, b: &Val<'_>) -> Option<bool> {
+    // Two numbers (an allocation against its bounds) are already primitives and numbers.
+    if let (Val::Num(x), Val::Num(y)) = (a, b) {
+        return (!x.is_nan() && !y.is_nan()).then_some(x < y);
+    }
     let (pa, pb) = (to_primitive(a), to_primitive(b));
     if let (Val::Str(x), Val::Str(y)) = (&pa, &pb) {
         return Some(x.encode_utf16().cmp(y.encode_utf16()) == Ordering::Less);
