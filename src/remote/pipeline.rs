@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use crate::delivery::{
     self,
-    types::{DecisioningMethod, DeliveryRequest, DeliveryResponse, ExecutionMode, Telemetry},
+    types::{DecisioningMethod, DeliveryRequest, DeliveryResponse, ExecutionMode},
 };
 use crate::edge::EdgeCluster;
 use crate::edge::Endpoints;
@@ -110,9 +110,8 @@ impl Pipeline {
 
     /// Moves the pending telemetry entries into `request`, when telemetry is on.
     pub(crate) fn attach_telemetry(&self, request: &mut DeliveryRequest) {
-        if self.options.telemetry_enabled && !self.telemetry.is_empty() {
-            let telemetry = request.telemetry.get_or_insert_with(Telemetry::default);
-            self.telemetry.drain_into(&mut telemetry.entries);
+        if self.options.telemetry_enabled {
+            self.telemetry.drain_into(request);
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use crate::delivery::types::{
-    DecisioningMethod, DeliveryRequest, ExecutionMode, TelemetryEntry, TelemetryFeatures,
+    DecisioningMethod, DeliveryRequest, ExecutionMode, Telemetry, TelemetryEntry, TelemetryFeatures,
 };
 
 /// At most this many entries wait; the oldest are dropped first.
@@ -28,15 +28,17 @@ impl TelemetryStore {
         entries.push_back(entry);
     }
 
-    /// Moves every pending entry to the end of `out` (no list in between).
-    pub(crate) fn drain_into(&self, out: &mut Vec<TelemetryEntry>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            out.extend(entries.drain(..));
+    /// Moves every pending entry into `request`'s telemetry (made when there is one to move),
+    /// under one lock and with no list in between.
+    pub(crate) fn drain_into(&self, request: &mut DeliveryRequest) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.is_empty() {
+            return;
         }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.lock().map(|e| e.is_empty()).unwrap_or(true)
+        let telemetry = request.telemetry.get_or_insert_with(Telemetry::default);
+        telemetry.entries.extend(entries.drain(..));
     }
 }
 
@@ -105,15 +107,19 @@ mod tests {
                 ..TelemetryEntry::default()
             });
         }
-        let mut drained = Vec::new();
-        store.drain_into(&mut drained);
+        let mut request = DeliveryRequest::default();
+        store.drain_into(&mut request);
+        let drained = request.telemetry.map(|t| t.entries).unwrap_or_default();
         assert_eq!(drained.len(), MAX_ENTRIES);
         assert_eq!(
             drained[0].request_id.as_deref(),
             Some("10"),
             "the oldest were dropped"
         );
-        assert!(store.is_empty());
+        // Nothing left: a second request gets no telemetry at all.
+        let mut next = DeliveryRequest::default();
+        store.drain_into(&mut next);
+        assert_eq!(next.telemetry, None);
         assert_eq!(millis(std::time::Duration::from_micros(1234)), 1.23);
     }
 }
