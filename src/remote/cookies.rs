@@ -5,6 +5,7 @@
 //! URI-encoded, expiry in seconds since the UNIX epoch); the SDK reads `session` and `PC` from it
 //! and writes both back after every call.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::edge::EdgeCluster;
@@ -45,8 +46,9 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TargetCookie {
-    /// The cookie name: `mbox` or `mboxEdgeCluster`.
-    pub name: String,
+    /// The cookie name: `mbox` or `mboxEdgeCluster` (borrowed from the SDK's constants, not
+    /// copied per response).
+    pub name: Cow<'static, str>,
     /// The cookie value.
     pub value: String,
     /// How long the browser keeps it, in seconds.
@@ -151,7 +153,7 @@ pub(crate) fn target_cookie(session_id: &str, tnt_id: Option<&str>, now: i64) ->
         max_expires = expires;
     }
     TargetCookie {
-        name: TARGET_COOKIE_NAME.to_owned(),
+        name: Cow::Borrowed(TARGET_COOKIE_NAME),
         value,
         max_age: u64::try_from(max_expires - now).unwrap_or(0),
     }
@@ -160,7 +162,7 @@ pub(crate) fn target_cookie(session_id: &str, tnt_id: Option<&str>, now: i64) ->
 /// The `mboxEdgeCluster` cookie for a cluster (only a parsed cluster id can be its value).
 pub(crate) fn location_hint_cookie(cluster: &EdgeCluster) -> TargetCookie {
     TargetCookie {
-        name: LOCATION_HINT_COOKIE_NAME.to_owned(),
+        name: Cow::Borrowed(LOCATION_HINT_COOKIE_NAME),
         value: cluster.as_str().to_owned(),
         max_age: LOCATION_HINT_TTL_SECS as u64,
     }

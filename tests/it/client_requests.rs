@@ -263,12 +263,12 @@ async fn cookies_carry_the_visitor_across_calls() {
         .clone()
         .expect("an edge cookie");
     assert_eq!(
-        (mbox_cookie.name.as_str(), mbox_cookie.max_age),
+        (mbox_cookie.name.as_ref(), mbox_cookie.max_age),
         ("mbox", 63_244_800)
     );
     assert_eq!(
         (
-            hint_cookie.name.as_str(),
+            hint_cookie.name.as_ref(),
             hint_cookie.value.as_str(),
             hint_cookie.max_age
         ),
