@@ -195,19 +195,24 @@ async fn a_hostile_visitor_cookie_gives_no_id() {
     assert_eq!(out.request.id.and_then(|id| id.tnt_id), None);
 }
 
+/// An on-device client over the test artifact, with its CDN and Delivery stubs.
+#[cfg(feature = "on-device")]
+async fn on_device() -> (Stub, Stub, TargetClient) {
+    crate::ondevice::started(
+        &crate::ondevice::artifact("A"),
+        "\"v1\"",
+        adobe_target::DecisioningMethod::OnDevice,
+        |o| o,
+    )
+    .await
+}
+
 /// On-device decisions and their display notifications carry the same ids; a visitor known by
 /// its ECID gets no generated Target id.
 #[cfg(feature = "on-device")]
 #[tokio::test]
 async fn on_device_decisions_and_notifications_carry_the_visitor() {
-    use adobe_target::DecisioningMethod;
-    let (_cdn, delivery, client) = crate::ondevice::started(
-        &crate::ondevice::artifact("A"),
-        "\"v1\"",
-        DecisioningMethod::OnDevice,
-        |o| o,
-    )
-    .await;
+    let (_cdn, delivery, client) = on_device().await;
     let call = GetOffersOptions::from_map(json!({
         "request": {"execute": {"mboxes": [{"name": "local-offer", "index": 0}]}},
         "visitorCookie": AMCV,
@@ -250,14 +255,7 @@ async fn on_device_decisions_and_notifications_carry_the_visitor() {
 #[cfg(feature = "on-device")]
 #[tokio::test]
 async fn an_empty_request_ecid_leaves_the_notification_the_visitor_s() {
-    use adobe_target::DecisioningMethod;
-    let (_cdn, delivery, client) = crate::ondevice::started(
-        &crate::ondevice::artifact("A"),
-        "\"v1\"",
-        DecisioningMethod::OnDevice,
-        |o| o,
-    )
-    .await;
+    let (_cdn, delivery, client) = on_device().await;
     let call = GetOffersOptions::from_map(json!({
         "request": {
             "id": {"marketingCloudVisitorId": "", "tntId": ""},
