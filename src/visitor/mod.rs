@@ -70,6 +70,15 @@ struct Inner {
     sdid: Option<Arc<SdidState>>,
 }
 
+impl Inner {
+    /// The supplemental data id for `consumer_id`, by the ID service's rules (the state copied
+    /// first only if a visitor state handed out still shares it).
+    fn supplemental_data_id(&mut self, consumer_id: &str) -> String {
+        let state = self.sdid.get_or_insert_with(Arc::default);
+        Arc::make_mut(state).id_for(consumer_id, sdid::new_sdid)
+    }
+}
+
 impl std::fmt::Debug for Visitor {
     /// Says which values are known, never the ids themselves.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -156,9 +165,7 @@ impl Visitor {
     /// assert_ne!(first, visitor.supplemental_data_id("target-global-mbox"));
     /// ```
     pub fn supplemental_data_id(&self, consumer_id: &str) -> String {
-        let mut inner = self.lock();
-        let state = inner.sdid.get_or_insert_with(Arc::default);
-        Arc::make_mut(state).id_for(consumer_id, sdid::new_sdid)
+        self.lock().supplemental_data_id(consumer_id)
     }
 
     /// Sets the visitor's customer ids (the ID service's `setCustomerIDs`). They come first in
@@ -218,10 +225,7 @@ impl Visitor {
         let current = inner.sdid.as_ref().and_then(|sdid| sdid.current());
         let supplemental_data_id = match requested {
             Some(id) if current.is_some_and(|current| current == id) => id,
-            _ => {
-                let state = inner.sdid.get_or_insert_with(Arc::default);
-                Arc::make_mut(state).id_for(consumer_id, sdid::new_sdid)
-            }
+            _ => inner.supplemental_data_id(consumer_id),
         };
         ForRequest {
             marketing_cloud_visitor_id: inner.values.mcmid.clone(),
