@@ -256,15 +256,13 @@ fn notification_request(
     notifications: Vec<Notification>,
     visitor: &Visitor,
 ) -> Box<DeliveryRequest> {
-    let id = match &request.id {
-        Some(id) if id.marketing_cloud_visitor_id.is_some() => Some(id.clone()),
-        id => visitor_id(
-            id.clone(),
-            None,
-            visitor.marketing_cloud_visitor_id().as_deref(),
-            &[],
-        ),
-    };
+    // The customer ids are already the visitor's and the request's: none to add again.
+    let id = visitor_id(
+        request.id.clone(),
+        None,
+        visitor.marketing_cloud_visitor_id().as_deref(),
+        &[],
+    );
     // Filled in on the heap: a 1.8 KB request built on the stack would be copied into its box.
     let mut notification = Box::<DeliveryRequest>::default();
     notification.context = request.context.clone();
