@@ -44,26 +44,34 @@ pub(crate) fn utf16_le(parts: &[&str]) -> Vec<u8> {
     units
 }
 
-/// Appends `part`'s UTF-16 code units, little-endian, into the room `units` has for them (at
-/// most two bytes per UTF-8 byte).
+/// Appends `part`'s UTF-16 code units, little-endian (at most two bytes per UTF-8 byte).
 fn push_utf16_le(units: &mut Vec<u8>, part: &str) {
     units.reserve(2 * part.len());
     if part.is_ascii() {
-        // An ASCII byte is its own code unit: no decoding (ids are ASCII). The units are
-        // zeroed at once and each low byte written, without a length check per byte.
-        let start = units.len();
-        units.resize(start + 2 * part.len(), 0);
-        let room = units.get_mut(start..).unwrap_or_default();
-        for (unit, &byte) in room.chunks_exact_mut(2).zip(part.as_bytes()) {
-            if let Some(low) = unit.first_mut() {
-                *low = byte;
-            }
+        // An ASCII byte is its own code unit (ids are ASCII): eight at a time, each byte
+        // spread to the low half of a 16-bit unit by three shift-and-mask steps.
+        let mut blocks = part.as_bytes().chunks_exact(8);
+        for block in &mut blocks {
+            let mut eight = [0; 8];
+            eight.copy_from_slice(block);
+            units.extend_from_slice(&spread(u64::from_le_bytes(eight)).to_le_bytes());
+        }
+        for &byte in blocks.remainder() {
+            units.extend_from_slice(&[byte, 0]);
         }
     } else {
         for unit in part.encode_utf16() {
             units.extend_from_slice(&unit.to_le_bytes());
         }
     }
+}
+
+/// Byte `i` of `bytes` as byte `2i` of the result, every odd byte zero.
+fn spread(bytes: u64) -> u128 {
+    let x = u128::from(bytes);
+    let x = (x | (x << 32)) & 0x0000_0000_FFFF_FFFF_0000_0000_FFFF_FFFF;
+    let x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF_0000_FFFF_0000_FFFF;
+    (x | (x << 8)) & 0x00FF_00FF_00FF_00FF_00FF_00FF_00FF_00FF
 }
 
 /// The hashed id of one visitor for one client, prepared once per decision (one buffer): each
@@ -165,6 +173,13 @@ mod tests {
             .collect();
         assert_eq!(utf16_le(&parts), expected);
         assert_eq!(utf16_le(&["ab"]), [b'a', 0, b'b', 0]);
+        // ASCII parts go eight bytes at a time: every length around the blocks, every byte.
+        let ascii: String = (0..=127u8).map(char::from).collect();
+        for end in 0..=ascii.len() {
+            let part = ascii.get(..end).unwrap_or_default();
+            let expected: Vec<u8> = part.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            assert_eq!(utf16_le(&[part]), expected, "{end} bytes");
+        }
     }
 
     #[test]

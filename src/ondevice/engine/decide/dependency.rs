@@ -16,16 +16,23 @@ impl RemoteDependency {
 }
 
 /// The requested names the server must decide, once each: those the artifact lists as remote,
-/// then those it does not list as local.
-fn needing_server(requested: &[&str], remote: &[String], local: &[String]) -> Vec<String> {
+/// then those it does not list as local. Nothing is collected when every name is local (the
+/// common case).
+fn needing_server<'n>(
+    requested: impl Iterator<Item = &'n str> + Clone,
+    remote: &'n [String],
+    local: &[String],
+) -> Vec<String> {
+    let is_local = |r: &str| local.iter().any(|l| l == r);
+    let is_remote = |r: &str| remote.iter().any(|x| x == r);
+    if requested.clone().all(|r| is_local(r) && !is_remote(r)) {
+        return Vec::new();
+    }
     let remote = remote
         .iter()
         .map(String::as_str)
-        .filter(|r| requested.contains(r));
-    let unknown = requested
-        .iter()
-        .copied()
-        .filter(|r| !local.iter().any(|l| l == r));
+        .filter(|r| requested.clone().any(|q| q == *r));
+    let unknown = requested.clone().filter(|r| !is_local(r));
     unique(remote.chain(unknown))
 }
 
@@ -46,24 +53,15 @@ pub(crate) fn remote_dependency(
     artifact: &Artifact,
     request: &DeliveryRequest,
 ) -> RemoteDependency {
-    let mut requested: Vec<&str> = Vec::new();
-    for mode_mboxes in [
-        request.execute.as_ref().map(|e| &e.mboxes),
-        request.prefetch.as_ref().map(|p| &p.mboxes),
-    ] {
-        requested.extend(mode_mboxes.into_iter().flatten().map(|m| m.name.as_str()));
-    }
-    let page_load = request
-        .execute
-        .as_ref()
-        .is_some_and(|e| e.page_load.is_some())
-        || request
-            .prefetch
-            .as_ref()
-            .is_some_and(|p| p.page_load.is_some());
-    if page_load {
-        requested.push(&artifact.global_mbox);
-    }
+    let (execute, prefetch) = (request.execute.as_ref(), request.prefetch.as_ref());
+    let page_load = execute.is_some_and(|e| e.page_load.is_some())
+        || prefetch.is_some_and(|p| p.page_load.is_some());
+    let requested = [execute.map(|e| &e.mboxes), prefetch.map(|p| &p.mboxes)]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|m| m.name.as_str())
+        .chain(page_load.then_some(artifact.global_mbox.as_str()));
     let view_requests = request
         .prefetch
         .as_ref()
@@ -74,12 +72,16 @@ pub(crate) fn remote_dependency(
         .filter_map(|v| v.name.as_deref())
         .filter(|n| !n.is_empty())
         .collect();
-    let mboxes = needing_server(&requested, &artifact.remote_mboxes, &artifact.local_mboxes);
+    let mboxes = needing_server(requested, &artifact.remote_mboxes, &artifact.local_mboxes);
     let views = if !view_requests.is_empty() && named.is_empty() {
         // Views asked for without names: every remote view.
         unique(artifact.remote_views.iter().map(String::as_str))
     } else {
-        needing_server(&named, &artifact.remote_views, &artifact.local_views)
+        needing_server(
+            named.iter().copied(),
+            &artifact.remote_views,
+            &artifact.local_views,
+        )
     };
     RemoteDependency { mboxes, views }
 }
