@@ -305,7 +305,7 @@ impl TargetClient {
         };
         let call = request
             .and_then(|mut request| {
-                add_mboxes(&mut request, mbox_names)?;
+                add_mboxes(Arc::make_mut(&mut request), mbox_names)?;
                 options.request = Some(request);
                 self.route(options)
             })
@@ -345,7 +345,7 @@ impl TargetClient {
 }
 
 /// Checks the per-call options and takes the request out of them; every call needs one.
-fn required_request(options: &mut GetOffersOptions) -> Result<Box<DeliveryRequest>> {
+fn required_request(options: &mut GetOffersOptions) -> Result<Arc<DeliveryRequest>> {
     options.check()?;
     options
         .request
@@ -374,11 +374,11 @@ fn failed<'a>(error: Error) -> CallFuture<'a> {
 }
 
 /// `{context: {channel: web}}`, the request `get_attributes` starts from when given none.
-fn empty_request() -> Result<Box<DeliveryRequest>> {
+fn empty_request() -> Result<Arc<DeliveryRequest>> {
     DeliveryRequest::builder()
         .context(Context::builder().channel(ChannelType::Web))
         .try_into()
-        .map(Box::new)
+        .map(Arc::new)
         .map_err(|e: ConversionError| Error::InvalidRequest(e.to_string()))
 }
 

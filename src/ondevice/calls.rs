@@ -6,21 +6,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::delivery::types::{
-    AuthenticatedState, DecisioningMethod, DeliveryRequest, ExecutionMode, Geo, Notification,
-    VisitorId,
+    AuthenticatedState, DecisioningMethod, DeliveryRequest, ExecutionMode, Geo, VisitorId,
 };
 use crate::edge::EdgeCluster;
 use crate::events::Event;
 use crate::ondevice::engine::decide::{DecideInput, Decision, Explanation, decide};
 use crate::ondevice::engine::geo;
-use crate::ondevice::notifier::{Job, Notifier};
+use crate::ondevice::notifier::{Decided, Notifier};
 use crate::ondevice::provider::{Cdn, Loaded};
 use crate::options::{GetOffersOptions, NotificationOverflow};
 use crate::remote::CallFuture;
 use crate::remote::pipeline::{Pipeline, Timing};
-use crate::remote::prepare::{Prepared, visitor_id};
+use crate::remote::prepare::Prepared;
 use crate::remote::response::{Answer, ResponseMeta, TargetResponse};
-use crate::visitor::Visitor;
 
 /// Decides `request` with the loaded artifact: at once, or after a geo lookup when the artifact
 /// targets by geo and the request has no location.
@@ -30,7 +28,7 @@ pub(crate) fn get_offers<'a>(
     notifier: &'a Notifier,
     loaded: Arc<Loaded>,
     options: &GetOffersOptions,
-    request: Box<DeliveryRequest>,
+    request: Arc<DeliveryRequest>,
     known_local: bool,
 ) -> CallFuture<'a> {
     let started = Instant::now();
@@ -81,7 +79,7 @@ pub(crate) async fn explain(
     cdn: &dyn Cdn,
     loaded: Arc<Loaded>,
     options: &GetOffersOptions,
-    request: Box<DeliveryRequest>,
+    request: Arc<DeliveryRequest>,
 ) -> Explanation {
     let (prepared, kept, lookup) = prepare(pipeline, &loaded, options, request);
     let geo = visitor_geo(pipeline, cdn, kept, lookup).await;
@@ -105,11 +103,11 @@ fn prepare(
     pipeline: &Pipeline,
     loaded: &Loaded,
     options: &GetOffersOptions,
-    request: Box<DeliveryRequest>,
+    request: Arc<DeliveryRequest>,
 ) -> (Prepared, Geo, Option<Option<String>>) {
     let mut prepared = pipeline.prepare(options, request);
     let (kept, lookup) = geo::plan(
-        prepared.request.context.geo.take(),
+        Arc::make_mut(&mut prepared.request).context.geo.take(),
         loaded.artifact.geo_targeting_enabled && pipeline.options.geo_lookup,
     );
     (prepared, kept, lookup)
@@ -141,12 +139,14 @@ fn decision(
 
 /// The request as the engine decides it: with the visitor's `geo`, and a visitor id.
 fn as_decided(
-    mut request: Box<DeliveryRequest>,
+    mut request: Arc<DeliveryRequest>,
     geo: Geo,
     cluster: Option<&EdgeCluster>,
-) -> Box<DeliveryRequest> {
-    request.context.geo = (geo != Geo::default()).then_some(geo);
-    ensure_visitor_id(&mut request, cluster);
+) -> Arc<DeliveryRequest> {
+    // Prepared for this call: no one else holds it, so nothing is copied.
+    let decided = Arc::make_mut(&mut request);
+    decided.context.geo = (geo != Geo::default()).then_some(geo);
+    ensure_visitor_id(decided, cluster);
     request
 }
 
@@ -221,9 +221,10 @@ fn decide_now(
         remote_mboxes: decision.remote_mboxes,
         remote_views: decision.remote_views,
     };
-    let notification_request = (!decision.notifications.is_empty()
-        || pipeline.options.telemetry_enabled)
-        .then(|| notification_request(&request, decision.notifications, &visitor));
+    // The notification request is made by the notifier, from the decided request it shares
+    // with the response.
+    let notify = (!decision.notifications.is_empty() || pipeline.options.telemetry_enabled)
+        .then(|| (request.clone(), decision.notifications));
     let answer = Answer {
         request,
         response: decision.response,
@@ -232,46 +233,16 @@ fn decide_now(
         visitor_state: visitor.state(),
     };
     let shaped = pipeline.finish(answer, &session_id, cluster.as_ref(), now, Some(timing));
-    if let Some(request) = notification_request {
-        notifier.enqueue(Job {
+    if let Some((request, notifications)) = notify {
+        notifier.enqueue(Decided {
             request,
+            notifications,
+            marketing_cloud_visitor_id: visitor.marketing_cloud_visitor_id(),
             session_id,
             cluster,
         });
     }
     shaped
-}
-
-/// The request that reports `notifications` for the visitor of `request`: its context, ids,
-/// environment and property, and nothing else (the rest from the generated `Default`, so a
-/// field the spec gains later starts out unset here). Built in place, not through the
-/// generated builder, which moves its whole state at every setter.
-///
-/// Its ids are `request`'s as a second preparation fills them, as the other SDKs prepare their
-/// notification requests again: with the visitor's Experience Cloud id where `request` has none
-/// (an empty one in the caller's request kept it out of the decision's). The rest of a second
-/// preparation would give the same values again.
-fn notification_request(
-    request: &DeliveryRequest,
-    notifications: Vec<Notification>,
-    visitor: &Visitor,
-) -> Box<DeliveryRequest> {
-    // The customer ids are already the visitor's and the request's: none to add again.
-    let id = visitor_id(
-        request.id.clone(),
-        None,
-        visitor.marketing_cloud_visitor_id().as_deref(),
-        &[],
-    );
-    // Filled in on the heap: a 1.8 KB request built on the stack would be copied into its box.
-    let mut notification = Box::<DeliveryRequest>::default();
-    notification.context = request.context.clone();
-    notification.environment_id = request.environment_id;
-    notification.experience_cloud = request.experience_cloud.clone();
-    notification.id = id;
-    notification.notifications = notifications;
-    notification.property = request.property.clone();
-    notification
 }
 
 /// A visitor with no Target id, Experience Cloud id, authenticated customer id or third-party
@@ -315,10 +286,11 @@ mod tests {
             let env = Environment { now: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(), utc_offset_minutes: 0.0 };
             for cookie in [cookie.clone(), format!("PC#{}#1700000060", tnt_id.replace(['#', '|'], ""))] {
                 let call = GetOffersOptions::default().target_cookie(cookie).target_location_hint(&hint);
-                let mut prepared = prepare(&config, &endpoints, &call, Box::new(request()), &env);
-                prepared.request.id = None;
-                ensure_visitor_id(&mut prepared.request, prepared.cluster.as_ref());
-                let made = prepared.request.id.and_then(|id| id.tnt_id).unwrap_or_default();
+                let prepared = prepare(&config, &endpoints, &call, Arc::new(request()), &env);
+                let mut request = Arc::unwrap_or_clone(prepared.request);
+                request.id = None;
+                ensure_visitor_id(&mut request, prepared.cluster.as_ref());
+                let made = request.id.and_then(|id| id.tnt_id).unwrap_or_default();
                 match made.split_once('.') {
                     None => prop_assert_eq!(made.len(), 32),
                     Some((_, suffix)) => {

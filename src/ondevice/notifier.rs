@@ -15,11 +15,12 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::delivery::types::DeliveryRequest;
+use crate::delivery::types::{DeliveryRequest, Notification};
 use crate::edge::EdgeCluster;
 use crate::events::Event;
 use crate::options::NotificationHandler;
 use crate::remote::pipeline::Pipeline;
+use crate::remote::prepare::visitor_id;
 
 /// How many received jobs wait in the worker, at most, to be coalesced with later ones (the rest
 /// wait in the channel).
@@ -29,21 +30,22 @@ const COALESCED: usize = 64;
 /// for the queue's memory bound.
 const JOB_OVERHEAD: usize = 1024;
 
-/// One notification request, built from the decision's prepared request (its ids, context and
-/// Experience Cloud settings, so it keeps the decision's supplemental data id), and the
-/// visitor's session and edge cluster.
-pub(crate) struct Job {
-    pub(crate) request: Box<DeliveryRequest>,
+/// What an on-device decision leaves to notify: its decided request (shared with the caller's
+/// response), its display notifications, and the visitor's Experience Cloud id, session and edge
+/// cluster. The notification request is made from it when the worker receives it.
+pub(crate) struct Decided {
+    pub(crate) request: Arc<DeliveryRequest>,
+    pub(crate) notifications: Vec<Notification>,
+    pub(crate) marketing_cloud_visitor_id: Option<String>,
     pub(crate) session_id: String,
     pub(crate) cluster: Option<EdgeCluster>,
 }
 
-impl Job {
-    /// An estimate of the memory the job holds until it is sent: its strings and a fixed
+impl Decided {
+    /// An estimate of the memory the decision holds until it is sent: its strings and a fixed
     /// overhead.
     fn size(&self) -> usize {
         let strings: usize = self
-            .request
             .notifications
             .iter()
             .map(|n| {
@@ -64,6 +66,61 @@ impl Job {
                 .map_or(0, String::len);
         JOB_OVERHEAD + strings + context + self.session_id.len()
     }
+
+    /// The notification request: the decided request's context, ids, environment, Experience
+    /// Cloud settings and property (so it keeps the decision's supplemental data id), with the
+    /// notifications, and nothing else (the rest from the generated `Default`, so a field the
+    /// spec gains later starts out unset here).
+    ///
+    /// Its ids are the decided request's as a second preparation fills them, as the other SDKs
+    /// prepare their notification requests again: with the visitor's Experience Cloud id where
+    /// the request has none (an empty one in the caller's request kept it out of the
+    /// decision's). The rest of a second preparation would give the same values again.
+    ///
+    /// The parts are taken, not copied, when the caller's response is gone by now (the Node.js
+    /// SDK shares them with the request, as objects); copied while it lives.
+    fn into_job(self) -> Job {
+        let Decided {
+            mut request,
+            notifications,
+            marketing_cloud_visitor_id,
+            session_id,
+            cluster,
+        } = self;
+        // Filled in on the heap: a 1.8 KB request built on the stack would be copied into its box.
+        let mut notification = Box::<DeliveryRequest>::default();
+        let id = match Arc::get_mut(&mut request) {
+            Some(only) => {
+                // Swapped with the new request's default: no second default context made.
+                std::mem::swap(&mut notification.context, &mut only.context);
+                notification.experience_cloud = only.experience_cloud.take();
+                notification.property = only.property.take();
+                only.id.take()
+            }
+            None => {
+                notification.context = request.context.clone();
+                notification.experience_cloud = request.experience_cloud.clone();
+                notification.property = request.property.clone();
+                request.id.clone()
+            }
+        };
+        notification.environment_id = request.environment_id;
+        // The customer ids are already the visitor's and the request's: none to add again.
+        notification.id = visitor_id(id, None, marketing_cloud_visitor_id.as_deref(), &[]);
+        notification.notifications = notifications;
+        Job {
+            request: notification,
+            session_id,
+            cluster,
+        }
+    }
+}
+
+/// One notification request, with the visitor's session and edge cluster.
+struct Job {
+    request: Box<DeliveryRequest>,
+    session_id: String,
+    cluster: Option<EdgeCluster>,
 }
 
 #[derive(Default)]
@@ -154,7 +211,7 @@ fn same_visitor(a: &Job, b: &Job) -> bool {
 }
 
 pub(crate) struct Notifier {
-    sender: Mutex<Option<mpsc::UnboundedSender<(Job, usize)>>>,
+    sender: Mutex<Option<mpsc::UnboundedSender<(Decided, usize)>>>,
     pending: Arc<Pending>,
     worker: Mutex<Option<JoinHandle<()>>>,
     pipeline: Arc<Pipeline>,
@@ -174,31 +231,31 @@ impl Notifier {
         }
     }
 
-    /// Queues a notification request; when it cannot be queued (no room in the memory bound,
-    /// or shut down), says so through the event.
-    pub(crate) fn enqueue(&self, job: Job) {
-        let size = job.size();
+    /// Queues a decision's notification request; when it cannot be queued (no room in the
+    /// memory bound, or shut down), says so through the event.
+    pub(crate) fn enqueue(&self, decided: Decided) {
+        let size = decided.size();
         self.pending.count.fetch_add(1, Ordering::SeqCst);
         let queued = self.pending.bytes.fetch_add(size, Ordering::SeqCst);
         let limit = self.pipeline.options.notification_queue_bytes;
         let refused = if queued.saturating_add(size) > limit && queued > 0 {
-            Some((job, "the notification queue is full"))
+            Some((decided, "the notification queue is full"))
         } else {
             // Sent under the lock (a send does not wait), not through a clone of the sender.
             let sender = self.sender.lock().ok();
             match sender.as_ref().and_then(|s| s.as_ref()) {
                 Some(sender) => sender
-                    .send((job, size))
+                    .send((decided, size))
                     .err()
                     .map(|e| (e.0.0, "the client was shut down")),
-                None => Some((job, "the client was shut down")),
+                None => Some((decided, "the client was shut down")),
             }
         };
-        if let Some((job, reason)) = refused {
+        if let Some((decided, reason)) = refused {
             self.pending.done(size);
             tracing::warn!(reason, "notification not sent");
             self.pipeline.events.emit(Event::SendNotificationError {
-                request: job.request,
+                request: decided.into_job().request,
                 error: reason.to_owned(),
             });
         }
@@ -256,7 +313,7 @@ impl Drop for Notifier {
 }
 
 async fn run(
-    mut receiver: mpsc::UnboundedReceiver<(Job, usize)>,
+    mut receiver: mpsc::UnboundedReceiver<(Decided, usize)>,
     pipeline: Arc<Pipeline>,
     pending: Arc<Pending>,
     handler: Option<NotificationHandler>,
@@ -269,7 +326,7 @@ async fn run(
         // What is queued already joins the waiting jobs of its visitor.
         while open && waiting.0.len() < COALESCED {
             match receiver.try_recv() {
-                Ok((job, size)) => waiting.add(job, size),
+                Ok((decided, size)) => waiting.add(decided.into_job(), size),
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => open = false,
             }
@@ -293,7 +350,7 @@ async fn run(
         }
         tokio::select! {
             job = receiver.recv(), if open && waiting.0.len() < COALESCED => match job {
-                Some((job, size)) => waiting.add(job, size),
+                Some((decided, size)) => waiting.add(decided.into_job(), size),
                 None => open = false,
             },
             Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
@@ -361,5 +418,71 @@ async fn deliver(job: Job, pipeline: &Pipeline) {
             request,
             error: error.to_string(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::Decided;
+    use crate::delivery::types::{DeliveryRequest, Notification};
+
+    fn decided(request: &Arc<DeliveryRequest>) -> Decided {
+        let notification: Notification = serde_json::from_value(json!({
+            "id": "n1", "timestamp": 1, "type": "display",
+            "mbox": {"name": "hero"}, "tokens": ["t"]
+        }))
+        .expect("a notification");
+        Decided {
+            request: request.clone(),
+            notifications: vec![notification],
+            marketing_cloud_visitor_id: Some("ecid-of-the-visitor".to_owned()),
+            session_id: "s".to_owned(),
+            cluster: None,
+        }
+    }
+
+    /// Taken from a request no response shares any more, or copied from one a response still
+    /// holds: the same notification request, and the response's request left as it was.
+    #[test]
+    fn a_notification_request_is_the_same_taken_or_copied() {
+        let request: DeliveryRequest = serde_json::from_value(json!({
+            "requestId": "decided",
+            // As preparation leaves it: no Experience Cloud id (an empty one is dropped there).
+            "id": {"tntId": "t.28_0"},
+            "context": {"channel": "web", "userAgent": "ua", "address": {"url": "http://x/"},
+                        "geo": {"city": "SAN FRANCISCO"}},
+            "environmentId": 7,
+            "property": {"token": "p"},
+            "experienceCloud": {"analytics": {"supplementalDataId": "sdid"}},
+            "execute": {"mboxes": [{"name": "hero", "index": 1}]}
+        }))
+        .expect("a request");
+        let expected = json!({
+            "id": {"tntId": "t.28_0", "marketingCloudVisitorId": "ecid-of-the-visitor"},
+            "context": {"channel": "web", "userAgent": "ua", "address": {"url": "http://x/"},
+                        "geo": {"city": "SAN FRANCISCO"}},
+            "environmentId": 7,
+            "property": {"token": "p"},
+            "experienceCloud": {"analytics": {"supplementalDataId": "sdid"}},
+            "notifications": [{"id": "n1", "timestamp": 1, "type": "display",
+                               "mbox": {"name": "hero"}, "tokens": ["t"]}]
+        });
+        let response = Arc::new(request.clone());
+        let copied = decided(&response).into_job();
+        assert_eq!(
+            *response, request,
+            "the response's request is left as it was"
+        );
+        let only = Arc::new(request);
+        let taken = decided(&only).into_job();
+        drop(only);
+        for job in [&copied, &taken] {
+            assert_eq!(serde_json::to_value(&job.request).expect("JSON"), expected);
+            assert_eq!(job.session_id, "s");
+        }
     }
 }

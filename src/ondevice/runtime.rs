@@ -128,7 +128,7 @@ mod with_engine {
             pipeline: &'a Pipeline,
             method: DecisioningMethod,
             options: &GetOffersOptions,
-            request: Box<DeliveryRequest>,
+            request: Arc<DeliveryRequest>,
         ) -> Result<CallFuture<'a>> {
             let loaded = self.current.borrow().clone();
             let meta = match (method, loaded) {
@@ -159,7 +159,7 @@ mod with_engine {
             pipeline: &'a Pipeline,
             loaded: Arc<Loaded>,
             options: &GetOffersOptions,
-            request: Box<DeliveryRequest>,
+            request: Arc<DeliveryRequest>,
             known_local: bool,
         ) -> CallFuture<'a> {
             calls::get_offers(
@@ -179,7 +179,7 @@ mod with_engine {
             &self,
             pipeline: &Pipeline,
             options: &GetOffersOptions,
-            request: Box<DeliveryRequest>,
+            request: Arc<DeliveryRequest>,
         ) -> Result<Explanation> {
             let loaded = self
                 .current
@@ -234,7 +234,7 @@ mod without_engine {
             _: &'a Pipeline,
             _: DecisioningMethod,
             _: &GetOffersOptions,
-            _: Box<DeliveryRequest>,
+            _: Arc<DeliveryRequest>,
         ) -> Result<CallFuture<'a>> {
             match *self {}
         }

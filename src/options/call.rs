@@ -1,5 +1,6 @@
 //! `GetOffersOptions`: the options of one call.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::delivery::types::{CustomerId, DecisioningMethod, DeliveryRequest};
@@ -22,7 +23,7 @@ use crate::visitor::Visitor;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct GetOffersOptions {
-    pub(crate) request: Option<Box<DeliveryRequest>>,
+    pub(crate) request: Option<Arc<DeliveryRequest>>,
     pub(crate) target_cookie: Option<String>,
     pub(crate) target_location_hint: Option<EdgeCluster>,
     pub(crate) session_id: Option<String>,
@@ -51,7 +52,7 @@ impl GetOffersOptions {
     /// ```
     pub fn new(request: DeliveryRequest) -> Self {
         Self {
-            request: Some(Box::new(request)),
+            request: Some(Arc::new(request)),
             ..Self::default()
         }
     }
@@ -70,7 +71,7 @@ impl GetOffersOptions {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn request(mut self, request: DeliveryRequest) -> Self {
-        self.request = Some(Box::new(request));
+        self.request = Some(Arc::new(request));
         self
     }
 

@@ -3,6 +3,7 @@
 //! and the telemetry that rides along.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use crate::delivery::types::DeliveryRequest;
 use crate::error::Result;
@@ -24,7 +25,7 @@ pub(crate) type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<TargetRespon
 pub(crate) fn get_offers<'a>(
     pipeline: &'a Pipeline,
     options: &GetOffersOptions,
-    request: Box<DeliveryRequest>,
+    request: Arc<DeliveryRequest>,
     meta: ResponseMeta,
 ) -> CallFuture<'a> {
     Box::pin(pipeline.execute("get_offers", options, request, meta))

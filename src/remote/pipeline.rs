@@ -123,7 +123,7 @@ impl Pipeline {
     pub(crate) fn prepare(
         &self,
         options: &GetOffersOptions,
-        request: Box<DeliveryRequest>,
+        request: Arc<DeliveryRequest>,
     ) -> Prepared {
         let env = Environment {
             now: self.now(),
@@ -140,7 +140,7 @@ impl Pipeline {
         &self,
         operation: &'static str,
         options: &GetOffersOptions,
-        request: Box<DeliveryRequest>,
+        request: Arc<DeliveryRequest>,
         meta: ResponseMeta,
     ) -> impl Future<Output = Result<TargetResponse>> + Send + '_ {
         let started = Instant::now();
@@ -154,7 +154,7 @@ impl Pipeline {
         let timeout = options.timeout.unwrap_or(self.options.timeout);
         async move {
             // Drained here, not when the call is made: a future dropped unpolled loses nothing.
-            self.attach_telemetry(&mut prepared.request);
+            self.attach_telemetry(Arc::make_mut(&mut prepared.request));
             let (status, response) = self
                 .send(
                     &prepared.session_id,

@@ -1,6 +1,8 @@
 //! Preparing the outgoing Delivery request: validation, ids, session, edge host and the body
 //! fill-ins, without touching the caller's request.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::delivery::types::{
@@ -18,7 +20,7 @@ pub(crate) struct Prepared {
     pub(crate) session_id: String,
     /// The visitor's edge cluster, from the cookie or the location hint.
     pub(crate) cluster: Option<EdgeCluster>,
-    pub(crate) request: Box<DeliveryRequest>,
+    pub(crate) request: Arc<DeliveryRequest>,
     /// The call's Experience Cloud visitor, whose state goes back to the caller.
     pub(crate) visitor: Visitor,
     /// The time the request was prepared at (its cookies read at): a decision made at once
@@ -40,7 +42,7 @@ pub(crate) fn prepare(
     config: &ClientOptions,
     endpoints: &Endpoints,
     call: &GetOffersOptions,
-    request: Box<DeliveryRequest>,
+    request: Arc<DeliveryRequest>,
     env: &Environment,
 ) -> Prepared {
     let cookie = call
@@ -59,7 +61,9 @@ pub(crate) fn prepare(
         .or(call.session_id.as_deref().filter(|s| !s.is_empty()))
         .map_or_else(crate::ids::new_id, str::to_owned);
 
-    let mut body = request;
+    // The caller's request moved in: no one else holds it, so nothing is copied.
+    let mut request = request;
+    let body = Arc::make_mut(&mut request);
     if body.request_id.as_deref().is_none_or(str::is_empty) {
         body.request_id = Some(crate::ids::new_id());
     }
@@ -93,7 +97,7 @@ pub(crate) fn prepare(
         from_visitor.aam_location_hint,
         from_visitor.aam_blob,
     ));
-    clean_items(&mut body);
+    clean_items(body);
     body.notifications.retain(|notification| {
         let valid = !notification.id.is_empty()
             && notification.timestamp > 0
@@ -107,7 +111,7 @@ pub(crate) fn prepare(
     Prepared {
         session_id,
         cluster,
-        request: body,
+        request,
         visitor,
         #[cfg(feature = "on-device")]
         now: env.now,
@@ -305,7 +309,7 @@ pub(crate) mod tests {
                     let call = GetOffersOptions::new(request())
                         .target_cookie(cookie)
                         .target_location_hint(&hint);
-                    let prepared = prepare(&config, &endpoints, &call, Box::new(request()), &env);
+                    let prepared = prepare(&config, &endpoints, &call, Arc::new(request()), &env);
                     assert_allowed(&endpoints.base_url(prepared.cluster.as_ref()), server_domain);
 
                     // The cookie the SDK sets names a cluster id or nothing, whatever the Edge said.
@@ -337,7 +341,7 @@ pub(crate) mod tests {
         };
         let base = |call: GetOffersOptions| {
             endpoints.base_url(
-                prepare(&config, &endpoints, &call, Box::new(request()), &env)
+                prepare(&config, &endpoints, &call, Arc::new(request()), &env)
                     .cluster
                     .as_ref(),
             )

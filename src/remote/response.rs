@@ -1,6 +1,8 @@
 //! Shaping a Delivery response for the caller: cookies, A4T payloads, traces, response tokens and
 //! what decided.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::delivery::types::{
@@ -18,10 +20,12 @@ use crate::visitor::VisitorState;
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct TargetResponse {
     /// The request as sent, after preparation. [`server_state`](Self::server_state) hands it
-    /// with `response` to at.js. Boxed: the response moves through the call's future and the
-    /// caller's code without copying the request (about 1.8 KB) each time.
-    pub request: Box<DeliveryRequest>,
-    /// The Delivery API's answer (empty for a 204). Boxed, as `request` is (624 bytes inline).
+    /// with `response` to at.js. Shared: the response moves through the call's future and the
+    /// caller's code without copying the request (about 1.8 KB) each time, and an on-device
+    /// decision's background notification reads its context and ids from it instead of a copy
+    /// (and takes them, once this response is dropped). `Arc::unwrap_or_clone` gives an owned one.
+    pub request: Arc<DeliveryRequest>,
+    /// The Delivery API's answer (empty for a 204). Boxed (624 bytes inline).
     pub response: Box<DeliveryResponse>,
     /// The HTTP status: 200, 204, or 206 for an on-device answer that needs the server for some items.
     pub status: u16,
@@ -195,7 +199,7 @@ impl TargetResponse {
 /// A decided call, by the Edge or on-device: the request as sent, the answer, its status and how
 /// it was decided.
 pub(crate) struct Answer {
-    pub(crate) request: Box<DeliveryRequest>,
+    pub(crate) request: Arc<DeliveryRequest>,
     pub(crate) response: Box<DeliveryResponse>,
     pub(crate) status: u16,
     pub(crate) meta: ResponseMeta,

@@ -5,6 +5,7 @@
 
 use adobe_target::{GetOffersOptions, TargetClient, Visitor, visitor_cookie_name};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::stub::Stub;
 use crate::support::is_sdid;
@@ -142,7 +143,7 @@ async fn a_shared_visitor_hands_out_supplemental_data_ids_by_consumer() {
         .visitor(visitor.clone());
         let out = client.get_offers(call).await.expect("a 200");
         ids.push(
-            out.request
+            Arc::unwrap_or_clone(out.request)
                 .experience_cloud
                 .and_then(|c| c.analytics?.supplemental_data_id),
         );
@@ -159,8 +160,7 @@ async fn a_shared_visitor_hands_out_supplemental_data_ids_by_consumer() {
     .visitor(visitor.clone())
     .consumer_id("hero");
     let out = client.get_offers(call).await.expect("a 200");
-    let kept = out
-        .request
+    let kept = Arc::unwrap_or_clone(out.request)
         .experience_cloud
         .and_then(|c| c.analytics?.supplemental_data_id);
     assert_eq!(kept, current);
@@ -178,7 +178,9 @@ async fn a_hostile_visitor_cookie_gives_no_id() {
         )
         .expect("options");
         let out = client.get_offers(call).await.expect("a 200");
-        let id = out.request.id.and_then(|id| id.marketing_cloud_visitor_id);
+        let id = Arc::unwrap_or_clone(out.request)
+            .id
+            .and_then(|id| id.marketing_cloud_visitor_id);
         assert_eq!(id, None, "{cookie:?}");
     }
     let injected = "MCMID%7Cx%22%2C%22tntId%22%3A%22evil%0D%0AHost%3A%20127.0.0.1";
@@ -192,7 +194,12 @@ async fn a_hostile_visitor_cookie_gives_no_id() {
         sent["id"],
         json!({"marketingCloudVisitorId": "x\",\"tntId\":\"evil\r\nHost: 127.0.0.1"})
     );
-    assert_eq!(out.request.id.and_then(|id| id.tnt_id), None);
+    assert_eq!(
+        Arc::unwrap_or_clone(out.request)
+            .id
+            .and_then(|id| id.tnt_id),
+        None
+    );
 }
 
 /// An on-device client over the test artifact, with its CDN and Delivery stubs.
