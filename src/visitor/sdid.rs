@@ -5,7 +5,10 @@
 //! consumer asking again starts a new one: the current id becomes the last, which each other
 //! consumer then still gets once.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use super::DEFAULT_CONSUMER_ID;
 
 /// The factory's state, shaped as the ID service's `sdid` state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -16,32 +19,43 @@ pub(crate) struct SdidState {
     )]
     current: Option<String>,
     #[serde(rename = "supplementalDataIDCurrentConsumed")]
-    current_consumed: BTreeMap<String, bool>,
+    current_consumed: BTreeMap<Cow<'static, str>, bool>,
     #[serde(
         rename = "supplementalDataIDLast",
         skip_serializing_if = "Option::is_none"
     )]
     last: Option<String>,
     #[serde(rename = "supplementalDataIDLastConsumed")]
-    last_consumed: BTreeMap<String, bool>,
+    last_consumed: BTreeMap<Cow<'static, str>, bool>,
 }
 
 /// The prefix of a consumer's key in the consumed maps.
 const PAYLOAD: &str = "payload:";
+/// The key of the SDK's own consumer, [`DEFAULT_CONSUMER_ID`] (most calls): not made per call.
+const DEFAULT_KEY: &str = "payload:target-global-mbox";
+
+/// A consumer's key in the consumed maps.
+fn key(consumer_id: &str) -> Cow<'static, str> {
+    if consumer_id == DEFAULT_CONSUMER_ID {
+        Cow::Borrowed(DEFAULT_KEY)
+    } else {
+        Cow::Owned([PAYLOAD, consumer_id].concat())
+    }
+}
 
 impl SdidState {
     /// The id for `consumer_id`, made with `new_id` when a new one is needed.
     pub(crate) fn id_for(&mut self, consumer_id: &str, new_id: impl Fn() -> String) -> String {
-        let key = [PAYLOAD, consumer_id].concat();
+        let key = key(consumer_id);
         let current = self.current.get_or_insert_with(&new_id).clone();
         if let Some(last) = &self.last
-            && !self.last_consumed.contains_key(&key)
+            && !self.last_consumed.contains_key(key.as_ref())
         {
             let last = last.clone();
             self.last_consumed.insert(key, true);
             return last;
         }
-        let id = if self.current_consumed.contains_key(&key) {
+        let id = if self.current_consumed.contains_key(key.as_ref()) {
             self.last = Some(current);
             self.last_consumed = std::mem::take(&mut self.current_consumed);
             let fresh = new_id();
@@ -114,6 +128,13 @@ mod tests {
                 "supplementalDataIDLastConsumed": {"payload:a": true, "payload:b": true, "payload:c": true},
             })
         );
+    }
+
+    #[test]
+    fn the_default_consumer_s_key_is_its_payload_key() {
+        assert_eq!(DEFAULT_KEY, [PAYLOAD, DEFAULT_CONSUMER_ID].concat());
+        assert_eq!(key(DEFAULT_CONSUMER_ID), DEFAULT_KEY);
+        assert_eq!(key("hero"), "payload:hero");
     }
 
     #[test]
