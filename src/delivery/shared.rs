@@ -228,6 +228,75 @@ impl DerefMut for OfferContent {
     }
 }
 
+/// The event token of an option or a metric, sent back in a notification. Read it as the
+/// `str` it derefs to; cloning it shares the text (an on-device decision hands every visitor the
+/// artifact's tokens).
+///
+/// ```
+/// use adobe_target::delivery::types::EventToken;
+///
+/// let token = EventToken::from("abc==");
+/// let shared = token.clone();
+/// assert_eq!(&*shared, "abc==");
+/// assert_eq!(serde_json::to_string(&token)?, r#""abc==""#);
+/// let read: EventToken = serde_json::from_str(r#""abc==""#)?;
+/// assert_eq!(read, token);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, ::schemars::JsonSchema)]
+#[schemars(transparent)]
+pub struct EventToken(Arc<str>);
+
+impl serde::Serialize for EventToken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+
+impl From<String> for EventToken {
+    fn from(text: String) -> Self {
+        Self(Arc::from(text))
+    }
+}
+
+impl From<&str> for EventToken {
+    fn from(text: &str) -> Self {
+        Self(Arc::from(text))
+    }
+}
+
+impl Deref for EventToken {
+    type Target = str;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for EventToken {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for EventToken {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl std::fmt::Display for EventToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(all(test, feature = "on-device"))]
 mod tests {
     use proptest::prelude::*;
