@@ -12,7 +12,7 @@ use crate::delivery::types::{
 use crate::edge::{EdgeCluster, Endpoints};
 use crate::options::{ClientOptions, GetOffersOptions};
 use crate::remote::cookies::MboxCookie;
-use crate::visitor::{DEFAULT_CONSUMER_ID, Visitor};
+use crate::visitor::{CallVisitor, DEFAULT_CONSUMER_ID};
 
 /// A request ready to send, and what was decided on the way.
 #[derive(Clone, Debug)]
@@ -22,7 +22,7 @@ pub(crate) struct Prepared {
     pub(crate) cluster: Option<EdgeCluster>,
     pub(crate) request: Arc<DeliveryRequest>,
     /// The call's Experience Cloud visitor, whose state goes back to the caller.
-    pub(crate) visitor: Visitor,
+    pub(crate) visitor: CallVisitor,
     /// The time the request was prepared at (its cookies read at): a decision made at once
     /// decides at this time too, without reading the clock again.
     #[cfg(feature = "on-device")]
@@ -71,9 +71,11 @@ pub(crate) fn prepare(
         body.environment_id = config.environment_id;
     }
     body.property = property(body.property.take(), config.property_token.as_deref());
-    let visitor = call.visitor.clone().unwrap_or_else(|| {
-        Visitor::of_organization(&config.organization_id, call.visitor_cookie.as_deref())
-    });
+    let mut visitor = CallVisitor::new(
+        call.visitor.as_ref(),
+        &config.organization_id,
+        call.visitor_cookie.as_deref(),
+    );
     if let Some(ids) = &call.customer_ids {
         visitor.set_customer_id_map(ids.clone());
     }

@@ -58,8 +58,8 @@ pub struct Visitor {
     shared: Arc<Mutex<Inner>>,
 }
 
-#[derive(Debug)]
-struct Inner {
+#[derive(Clone)]
+pub(crate) struct Inner {
     /// `<id>@AdobeOrg`.
     organization_id: Arc<str>,
     values: VisitorValues,
@@ -71,6 +71,43 @@ struct Inner {
 }
 
 impl Inner {
+    fn new(organization_id: &Arc<str>, cookie: Option<&str>) -> Self {
+        Self {
+            organization_id: normalized_organization(organization_id),
+            values: cookie.map(VisitorValues::parse).unwrap_or_default(),
+            customer_ids: None,
+            sdid: None,
+        }
+    }
+
+    fn state(&self) -> VisitorState {
+        VisitorState {
+            organization_id: self.organization_id.clone(),
+            customer_ids: self.customer_ids.clone(),
+            sdid: self.sdid.clone(),
+            json: OnceLock::new(),
+        }
+    }
+
+    fn for_request(&mut self, requested: Option<String>, consumer_id: &str) -> ForRequest {
+        let current = self.sdid.as_ref().and_then(|sdid| sdid.current());
+        let supplemental_data_id = match requested {
+            Some(id) if current.is_some_and(|current| current == id) => id,
+            _ => self.supplemental_data_id(consumer_id),
+        };
+        ForRequest {
+            marketing_cloud_visitor_id: self.values.mcmid.clone(),
+            customer_ids: self
+                .customer_ids
+                .as_ref()
+                .map(customer_ids_from_state_map)
+                .unwrap_or_default(),
+            supplemental_data_id,
+            aam_location_hint: self.values.aam_location_hint_number(),
+            aam_blob: self.values.aam_blob.clone(),
+        }
+    }
+
     /// The supplemental data id for `consumer_id`, by the ID service's rules (the state copied
     /// first only if a visitor state handed out still shares it).
     fn supplemental_data_id(&mut self, consumer_id: &str) -> String {
@@ -82,11 +119,17 @@ impl Inner {
 impl std::fmt::Debug for Visitor {
     /// Says which values are known, never the ids themselves.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let inner = self.lock();
+        self.lock().fmt(f)
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    /// Says which values are known, never the ids themselves.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Visitor")
-            .field("marketing_cloud_visitor_id", &inner.values.mcmid.is_some())
-            .field("customer_ids", &inner.customer_ids.as_ref().map(Map::len))
-            .field("supplemental_data_id", &inner.sdid.is_some())
+            .field("marketing_cloud_visitor_id", &self.values.mcmid.is_some())
+            .field("customer_ids", &self.customer_ids.as_ref().map(Map::len))
+            .field("supplemental_data_id", &self.sdid.is_some())
             .finish()
     }
 }
@@ -125,12 +168,7 @@ impl Visitor {
     /// already in its full form (the common case: no copy per call).
     pub(crate) fn of_organization(organization_id: &Arc<str>, cookie: Option<&str>) -> Self {
         Self {
-            shared: Arc::new(Mutex::new(Inner {
-                organization_id: normalized_organization(organization_id),
-                values: cookie.map(VisitorValues::parse).unwrap_or_default(),
-                customer_ids: None,
-                sdid: None,
-            })),
+            shared: Arc::new(Mutex::new(Inner::new(organization_id, cookie))),
         }
     }
 
@@ -206,42 +244,76 @@ impl Visitor {
     /// assert_eq!(visitor.state().supplemental_data_id(), Some(sdid.as_str()));
     /// ```
     pub fn state(&self) -> VisitorState {
-        let inner = self.lock();
-        VisitorState {
-            organization_id: inner.organization_id.clone(),
-            customer_ids: inner.customer_ids.clone(),
-            sdid: inner.sdid.clone(),
-            json: OnceLock::new(),
+        self.lock().state()
+    }
+}
+
+/// The Experience Cloud visitor of one call: the caller's, shared with other calls (read again
+/// when the call ends), or the call's own, made from the cookie, which nothing else can change
+/// (no lock, and not on the heap).
+#[derive(Clone, Debug)]
+pub(crate) enum CallVisitor {
+    Shared(Visitor),
+    Own(Inner),
+}
+
+impl CallVisitor {
+    /// The caller's `given` visitor, else one of `organization_id` from `cookie`.
+    pub(crate) fn new(
+        given: Option<&Visitor>,
+        organization_id: &Arc<str>,
+        cookie: Option<&str>,
+    ) -> Self {
+        match given {
+            Some(visitor) => Self::Shared(visitor.clone()),
+            None => Self::Own(Inner::new(organization_id, cookie)),
         }
+    }
+
+    fn with<R>(&mut self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        match self {
+            Self::Shared(visitor) => f(&mut visitor.lock()),
+            Self::Own(inner) => f(inner),
+        }
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        match self {
+            Self::Shared(visitor) => f(&visitor.lock()),
+            Self::Own(inner) => f(inner),
+        }
+    }
+
+    /// Sets the customer ids in the ID service's form (see [`Visitor::set_customer_id_map`]).
+    pub(crate) fn set_customer_id_map(&mut self, ids: Map<String, Value>) {
+        self.with(|inner| inner.customer_ids = Some(ids));
     }
 
     /// What a request takes from the visitor, read under one lock: the Experience Cloud id,
     /// the customer ids (converted from the ID service's form as the Node.js SDK converts
     /// them), the Audience Manager hint and blob, and the supplemental data id for
     /// `consumer_id`: `requested` when it is the visitor's current one (a request that carries
-    /// it keeps it), else the one [`supplemental_data_id`](Self::supplemental_data_id) gives.
-    pub(crate) fn for_request(&self, requested: Option<String>, consumer_id: &str) -> ForRequest {
-        let mut inner = self.lock();
-        let current = inner.sdid.as_ref().and_then(|sdid| sdid.current());
-        let supplemental_data_id = match requested {
-            Some(id) if current.is_some_and(|current| current == id) => id,
-            _ => inner.supplemental_data_id(consumer_id),
-        };
-        ForRequest {
-            marketing_cloud_visitor_id: inner.values.mcmid.clone(),
-            customer_ids: inner
-                .customer_ids
-                .as_ref()
-                .map(customer_ids_from_state_map)
-                .unwrap_or_default(),
-            supplemental_data_id,
-            aam_location_hint: inner.values.aam_location_hint_number(),
-            aam_blob: inner.values.aam_blob.clone(),
-        }
+    /// it keeps it), else the one [`Visitor::supplemental_data_id`] gives.
+    pub(crate) fn for_request(
+        &mut self,
+        requested: Option<String>,
+        consumer_id: &str,
+    ) -> ForRequest {
+        self.with(|inner| inner.for_request(requested, consumer_id))
+    }
+
+    /// The visitor's state now (see [`Visitor::state`]).
+    pub(crate) fn state(&self) -> VisitorState {
+        self.read(Inner::state)
+    }
+
+    /// The Experience Cloud id (`MCMID` of the cookie).
+    pub(crate) fn marketing_cloud_visitor_id(&self) -> Option<String> {
+        self.read(|inner| inner.values.mcmid.clone())
     }
 }
 
-/// What a request takes from its visitor ([`Visitor::for_request`]).
+/// What a request takes from its visitor ([`CallVisitor::for_request`]).
 pub(crate) struct ForRequest {
     pub(crate) marketing_cloud_visitor_id: Option<String>,
     pub(crate) customer_ids: Vec<CustomerId>,
