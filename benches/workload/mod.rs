@@ -2,6 +2,8 @@
 //! `benches/peer/src/main.rs`: one call executes `mbox-magician` and prefetches it, with 3
 //! parameters, a page URL, a Chrome user agent and geo fields, for one of 1000 visitors.
 
+use std::sync::LazyLock;
+
 use adobe_target::delivery::types::{
     Address, ChannelType, Context, DeliveryRequest, ExecuteRequest, Geo, MboxRequest, Parameters,
     PrefetchRequest, VisitorId,
@@ -10,6 +12,14 @@ use serde_json::Value;
 
 /// The user agent of every call (Chrome 80 on macOS, as in `../shared/bench`).
 pub const UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36";
+
+/// The mbox every call asks for, without index or parameters.
+static MBOX: LazyLock<MboxRequest> = LazyLock::new(|| {
+    MboxRequest::builder()
+        .name("mbox-magician")
+        .try_into()
+        .expect("the mbox's required name is set")
+});
 
 /// The 1000 visitors (tntIds with location hint 28) the calls rotate over.
 pub fn tnt_ids() -> Vec<String> {
@@ -32,14 +42,14 @@ pub fn make_request(ids: &[String], i: usize) -> DeliveryRequest {
         .map(|(k, v)| (k.to_owned(), Value::String(v)))
         .collect(),
     );
-    // An mbox has a required name, so no `Default`: the generated builder checks it is set.
+    // An mbox has a required name, so no `Default`: the rest comes from an mbox the generated
+    // builder made once (it checks the name is set), as a service keeps one.
     let mbox = |index: i32, parameters: Parameters| -> MboxRequest {
-        MboxRequest::builder()
-            .index(Some(index))
-            .name("mbox-magician")
-            .parameters(Some(parameters))
-            .try_into()
-            .expect("the mbox's required name is set")
+        MboxRequest {
+            index: Some(index),
+            parameters: Some(parameters),
+            ..MBOX.clone()
+        }
     };
     DeliveryRequest {
         id: Some(VisitorId {
