@@ -116,6 +116,24 @@ impl Decided {
     }
 }
 
+/// What the channel carries: a decision whose request the caller's response still shares,
+/// taken apart when the worker receives it, or, when earlier ones are still waiting to be
+/// received, the notification request already made from it (so a backlog holds notification
+/// requests, not every caller's whole request).
+enum Queued {
+    Decided(Decided),
+    Job(Job),
+}
+
+impl Queued {
+    fn into_job(self) -> Job {
+        match self {
+            Self::Decided(decided) => decided.into_job(),
+            Self::Job(job) => job,
+        }
+    }
+}
+
 /// One notification request, with the visitor's session and edge cluster.
 struct Job {
     request: Box<DeliveryRequest>,
@@ -133,6 +151,8 @@ struct Pending {
     /// Tasks in `flush` or `wait_for_room`: only then is there anyone to wake (each wake takes
     /// `Notify`'s lock, on every notification sent otherwise).
     watching: AtomicUsize,
+    /// Jobs sent to the worker that it has not received yet.
+    unreceived: AtomicUsize,
 }
 
 impl Pending {
@@ -153,6 +173,12 @@ impl Pending {
                 self.idle.notify_waiters();
             }
         }
+    }
+
+    /// The job of `queued`, just received from the channel.
+    fn received(&self, queued: Queued) -> Job {
+        self.unreceived.fetch_sub(1, Ordering::SeqCst);
+        queued.into_job()
     }
 
     /// Counts a watcher in until the guard drops (also when its future is dropped).
@@ -211,7 +237,7 @@ fn same_visitor(a: &Job, b: &Job) -> bool {
 }
 
 pub(crate) struct Notifier {
-    sender: Mutex<Option<mpsc::UnboundedSender<(Decided, usize)>>>,
+    sender: Mutex<Option<mpsc::UnboundedSender<(Queued, usize)>>>,
     pending: Arc<Pending>,
     worker: Mutex<Option<JoinHandle<()>>>,
     pipeline: Arc<Pipeline>,
@@ -239,23 +265,33 @@ impl Notifier {
         let queued = self.pending.bytes.fetch_add(size, Ordering::SeqCst);
         let limit = self.pipeline.options.notification_queue_bytes;
         let refused = if queued.saturating_add(size) > limit && queued > 0 {
-            Some((decided, "the notification queue is full"))
+            Some((Queued::Decided(decided), "the notification queue is full"))
         } else {
+            // Shared with the response only when the worker has taken everything sent before
+            // (it then takes this one at its next turn, usually once the response is gone).
+            let queued = match self.pending.unreceived.fetch_add(1, Ordering::SeqCst) {
+                0 => Queued::Decided(decided),
+                _ => Queued::Job(decided.into_job()),
+            };
             // Sent under the lock (a send does not wait), not through a clone of the sender.
             let sender = self.sender.lock().ok();
-            match sender.as_ref().and_then(|s| s.as_ref()) {
+            let refused = match sender.as_ref().and_then(|s| s.as_ref()) {
                 Some(sender) => sender
-                    .send((decided, size))
+                    .send((queued, size))
                     .err()
                     .map(|e| (e.0.0, "the client was shut down")),
-                None => Some((decided, "the client was shut down")),
+                None => Some((queued, "the client was shut down")),
+            };
+            if refused.is_some() {
+                self.pending.unreceived.fetch_sub(1, Ordering::SeqCst);
             }
+            refused
         };
-        if let Some((decided, reason)) = refused {
+        if let Some((queued, reason)) = refused {
             self.pending.done(size);
             tracing::warn!(reason, "notification not sent");
             self.pipeline.events.emit(Event::SendNotificationError {
-                request: decided.into_job().request,
+                request: queued.into_job().request,
                 error: reason.to_owned(),
             });
         }
@@ -313,7 +349,7 @@ impl Drop for Notifier {
 }
 
 async fn run(
-    mut receiver: mpsc::UnboundedReceiver<(Decided, usize)>,
+    mut receiver: mpsc::UnboundedReceiver<(Queued, usize)>,
     pipeline: Arc<Pipeline>,
     pending: Arc<Pending>,
     handler: Option<NotificationHandler>,
@@ -326,7 +362,7 @@ async fn run(
         // What is queued already joins the waiting jobs of its visitor.
         while open && waiting.0.len() < COALESCED {
             match receiver.try_recv() {
-                Ok((decided, size)) => waiting.add(decided.into_job(), size),
+                Ok((queued, size)) => waiting.add(pending.received(queued), size),
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => open = false,
             }
@@ -350,7 +386,7 @@ async fn run(
         }
         tokio::select! {
             job = receiver.recv(), if open && waiting.0.len() < COALESCED => match job {
-                Some((decided, size)) => waiting.add(decided.into_job(), size),
+                Some((queued, size)) => waiting.add(pending.received(queued), size),
                 None => open = false,
             },
             Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
@@ -443,6 +479,43 @@ mod tests {
             session_id: "s".to_owned(),
             cluster: None,
         }
+    }
+
+    /// A decision is shared with its response only while nothing waits before it in the
+    /// channel: behind a backlog its notification request is made at once, so the backlog
+    /// does not keep every caller's whole request alive. Both reach the handler.
+    #[tokio::test]
+    async fn a_backlog_holds_notification_requests_not_the_callers_requests() {
+        let handled = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = handled.clone();
+        let options = crate::ClientOptions::new("client", "org@AdobeOrg").notification_handler(
+            move |request| {
+                if let Ok(mut seen) = seen.lock() {
+                    seen.push(request.notifications.len());
+                }
+            },
+        );
+        let pipeline = Arc::new(crate::remote::pipeline::Pipeline::new(options).expect("options"));
+        let notifier = super::Notifier::start(pipeline);
+        let request: DeliveryRequest =
+            serde_json::from_value(json!({"context": {"channel": "web"}})).expect("a request");
+        let (first, second) = (Arc::new(request.clone()), Arc::new(request));
+        // The worker cannot run before this task awaits: both wait in the channel.
+        notifier.enqueue(decided(&first));
+        // Another page view's (a session of its own), so the two are not coalesced.
+        notifier.enqueue(Decided {
+            session_id: "another".to_owned(),
+            ..decided(&second)
+        });
+        assert_eq!(Arc::strong_count(&first), 2, "the first waits shared");
+        assert_eq!(
+            Arc::strong_count(&second),
+            1,
+            "the second, behind it, made its own"
+        );
+        notifier.flush().await;
+        assert_eq!(Arc::strong_count(&first), 1, "received and let go");
+        assert_eq!(*handled.lock().expect("the handler's list"), [1, 1]);
     }
 
     /// Taken from a request no response shares any more, or copied from one a response still
