@@ -32,7 +32,8 @@ const JOB_OVERHEAD: usize = 1024;
 
 /// What an on-device decision leaves to notify: its decided request (shared with the caller's
 /// response), its display notifications, and the visitor's Experience Cloud id, session and edge
-/// cluster. The notification request is made from it when the worker receives it.
+/// cluster. The notification request is made from it when the worker receives it, or at once
+/// when others wait before it (see [`Queued`]).
 pub(crate) struct Decided {
     pub(crate) request: Arc<DeliveryRequest>,
     pub(crate) notifications: Vec<Notification>,
