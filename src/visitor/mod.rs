@@ -308,6 +308,7 @@ impl CallVisitor {
     }
 
     /// The Experience Cloud id (`MCMID` of the cookie).
+    #[cfg(feature = "on-device")]
     pub(crate) fn marketing_cloud_visitor_id(&self) -> Option<String> {
         self.read(|inner| inner.values.mcmid.clone())
     }
