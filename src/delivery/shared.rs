@@ -39,12 +39,14 @@ pub struct ResponseTokens {
 }
 
 /// Tokens to lay over others, in key order, each key once: named by the SDK (the geo tokens),
-/// so a decision that makes them allocates no key.
-pub(crate) type TokenOverlay = Arc<[(&'static str, Value)]>;
+/// so a decision that makes them allocates no key. A key without a value lays nothing over
+/// (the other layer's value shows, if it has one), so a decision can list every key it may
+/// set and make the overlay in one allocation of the exact size.
+pub(crate) type TokenOverlay = Arc<[(&'static str, Option<Value>)]>;
 
 /// `entries` as an overlay: sorted by key, the first of each key kept.
-#[cfg(feature = "on-device")]
-pub(crate) fn token_overlay(mut entries: Vec<(&'static str, Value)>) -> TokenOverlay {
+#[cfg(all(test, feature = "on-device"))]
+pub(crate) fn token_overlay(mut entries: Vec<(&'static str, Option<Value>)>) -> TokenOverlay {
     entries.sort_by(|a, b| a.0.cmp(b.0));
     entries.dedup_by(|later, earlier| later.0 == earlier.0);
     entries.into()
@@ -79,7 +81,7 @@ impl ResponseTokens {
             .overlay
             .iter()
             .flat_map(|m| m.iter())
-            .map(|(k, v)| (*k, v))
+            .filter_map(|(k, v)| Some((*k, v.as_ref()?)))
             .peekable();
         std::iter::from_fn(move || match (base.peek(), over.peek()) {
             (Some((b, _)), Some((o, _))) => match b.cmp(o) {
@@ -310,7 +312,8 @@ mod tests {
         let static_key = |key: &str| KEYS.into_iter().find(|k| *k == key).unwrap_or("z");
         token_overlay(
             map.iter()
-                .map(|(k, v)| (static_key(k), v.clone()))
+                .map(|(k, v)| (static_key(k), Some(v.clone())))
+                .chain([("geo.state", None)])
                 .collect(),
         )
     }

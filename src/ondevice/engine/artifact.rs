@@ -175,7 +175,7 @@ pub(crate) struct Artifact {
     pub(crate) global_mbox: String,
     pub(crate) geo_targeting_enabled: bool,
     /// The geo response tokens the artifact asks for, with the geo field each reads
-    /// (`geo.state` reads `region`), in the order the other SDKs add them.
+    /// (`geo.state` reads `region`), in key order (the order of a token overlay), each once.
     pub(crate) geo_tokens: Vec<(&'static str, &'static str)>,
     pub(crate) remote_mboxes: Vec<String>,
     pub(crate) remote_views: Vec<String>,
@@ -237,10 +237,14 @@ impl Artifact {
                 .unwrap_or_else(|| DEFAULT_GLOBAL_MBOX.to_owned()),
             meta: raw.meta,
             geo_targeting_enabled: raw.geo_targeting_enabled,
-            geo_tokens: GEO_TOKENS
-                .into_iter()
-                .filter(|(token, _)| raw.response_tokens.iter().any(|t| t == token))
-                .collect(),
+            geo_tokens: {
+                let mut tokens: Vec<_> = GEO_TOKENS
+                    .into_iter()
+                    .filter(|(token, _)| raw.response_tokens.iter().any(|t| t == token))
+                    .collect();
+                tokens.sort_unstable_by_key(|(token, _)| *token);
+                tokens
+            },
             remote_mboxes: raw.remote_mboxes,
             remote_views: raw.remote_views,
             local_mboxes: raw.local_mboxes,
@@ -388,4 +392,33 @@ fn prefetched(consequence: &Consequence) -> Vec<OfferOption> {
         }
     }
     options
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::Artifact;
+
+    /// A token overlay is made from them as they are: they must be in key order, each once.
+    #[test]
+    fn geo_tokens_are_kept_in_key_order() {
+        let artifact = Artifact::from_value(&json!({
+            "version": "1.0.0",
+            "responseTokens": ["geo.state", "geo.longitude", "activity.id", "geo.city",
+                               "geo.latitude", "geo.country", "geo.city"]
+        }))
+        .expect("an artifact");
+        let tokens: Vec<&str> = artifact.geo_tokens.iter().map(|(t, _)| *t).collect();
+        assert_eq!(
+            tokens,
+            [
+                "geo.city",
+                "geo.country",
+                "geo.latitude",
+                "geo.longitude",
+                "geo.state"
+            ]
+        );
+    }
 }

@@ -158,6 +158,11 @@ impl<'r> GeoContext<'r> {
         })
     }
 
+    /// Whether the visitor has a value for `key` (see [`Self::value`]).
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     /// The value of `country`, `region`, `city`, `latitude` or `longitude`, as JSON.
     pub(crate) fn value(&self, key: &str) -> Option<Value> {
         self.get(key).map(|v| v.to_json())

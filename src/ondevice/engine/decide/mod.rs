@@ -21,7 +21,7 @@ use super::allocation::{VisitorBuckets, visitor_key};
 use super::artifact::{Artifact, Rule, js_key};
 use super::context::{MboxContext, RequestContext, UrlContext};
 use super::rules::{self, Data, Root, Val, VarPath};
-use crate::delivery::shared::{TokenOverlay, token_overlay};
+use crate::delivery::shared::TokenOverlay;
 use crate::delivery::types::{
     Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
     MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
@@ -376,12 +376,15 @@ fn detail<'r>(
     }
 }
 
-/// The geo tokens the artifact asks for, with the visitor's values (`None` for none).
+/// The geo tokens the artifact asks for, with the visitor's values (`None` when the visitor
+/// has none of them): every token listed, in the artifact's key order, so the overlay is made
+/// in one allocation of the exact size.
 fn geo_response_tokens(artifact: &Artifact, context: &RequestContext) -> Option<TokenOverlay> {
-    let tokens: Vec<(&'static str, Value)> = artifact
-        .geo_tokens
-        .iter()
-        .filter_map(|(token, key)| Some((*token, context.geo.value(key)?)))
-        .collect();
-    (!tokens.is_empty()).then(|| token_overlay(tokens))
+    let tokens = &artifact.geo_tokens;
+    tokens.iter().any(|(_, key)| context.geo.has(key)).then(|| {
+        tokens
+            .iter()
+            .map(|(token, key)| (*token, context.geo.value(key)))
+            .collect()
+    })
 }
