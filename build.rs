@@ -31,9 +31,9 @@ const OPEN_ENUMS: [&str; 3] = ["OptionType", "MetricType", "AuthenticatedState"]
 const CLOSED_ENUMS: [&str; 2] = ["DecisioningMethod", "ChannelType"];
 
 /// Models replaced by ours in `src/delivery/shared.rs`, the same on the wire but cheap to clone:
-/// an on-device decision hands every visitor the artifact's offer content, response tokens and
-/// event tokens.
-const SHARED: [&str; 3] = ["ResponseTokens", "OfferContent", "EventToken"];
+/// an on-device decision hands every visitor the artifact's offer content, response tokens,
+/// event tokens and mbox and view names.
+const SHARED: [&str; 4] = ["ResponseTokens", "OfferContent", "EventToken", "ItemName"];
 
 /// Models renamed from their schema's name: `Option` would shadow `std::option::Option` under
 /// `use types::*`.

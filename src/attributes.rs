@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::delivery::types::{OfferOption, OptionType};
+use crate::delivery::types::{ItemName, OfferOption, OptionType};
 use crate::error::{Error, Result};
 use crate::remote::response::TargetResponse;
 
@@ -29,14 +29,14 @@ impl Attributes {
     /// offer's keys merged per mbox.
     pub(crate) fn new(response: TargetResponse) -> Self {
         let mut values: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-        let mut add = |name: Option<&String>, options: &[OfferOption]| {
+        let mut add = |name: Option<&ItemName>, options: &[OfferOption]| {
             let Some(name) = name else { return };
             for option in options {
                 if option.type_ == Some(OptionType::Json)
                     && let Some(Value::Object(content)) = option.content.as_deref()
                 {
                     values
-                        .entry(name.clone())
+                        .entry(name.to_string())
                         .or_default()
                         .extend(content.clone());
                 }

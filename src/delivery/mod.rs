@@ -107,7 +107,7 @@ pub mod types {
     pub use crate::delivery::open_enums::{
         AuthenticatedState, ChannelType, DecisioningMethod, MetricType, OptionType,
     };
-    pub use crate::delivery::shared::{EventToken, OfferContent, ResponseTokens};
+    pub use crate::delivery::shared::{EventToken, ItemName, OfferContent, ResponseTokens};
 }
 
 /// Request builders for [`Client`]'s operations.

@@ -230,73 +230,100 @@ impl DerefMut for OfferContent {
     }
 }
 
-/// The event token of an option or a metric, sent back in a notification. Read it as the
-/// `str` it derefs to; cloning it shares the text (an on-device decision hands every visitor the
-/// artifact's tokens).
-///
-/// ```
-/// use adobe_target::delivery::types::EventToken;
-///
-/// let token = EventToken::from("abc==");
-/// let shared = token.clone();
-/// assert_eq!(&*shared, "abc==");
-/// assert_eq!(serde_json::to_string(&token)?, r#""abc==""#);
-/// let read: EventToken = serde_json::from_str(r#""abc==""#)?;
-/// assert_eq!(read, token);
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, ::schemars::JsonSchema)]
-#[schemars(transparent)]
-pub struct EventToken(Arc<str>);
+/// A text of the artifact that every decision hands out, shared: read it as the `str` it derefs
+/// to, clone it for a reference count; the same JSON string on the wire.
+macro_rules! shared_text {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, ::schemars::JsonSchema)]
+        #[schemars(transparent)]
+        pub struct $name(Arc<str>);
 
-impl serde::Serialize for EventToken {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::from)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> Self {
+                Self(Arc::from(text))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                Self(Arc::from(text))
+            }
+        }
+
+        impl Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                *self.0 == *other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                *self.0 == **other
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl<'de> serde::Deserialize<'de> for EventToken {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
-    }
+shared_text! {
+    /// The event token of an option or a metric, sent back in a notification. Read it as the
+    /// `str` it derefs to; cloning it shares the text (an on-device decision hands every visitor
+    /// the artifact's tokens).
+    ///
+    /// ```
+    /// use adobe_target::delivery::types::EventToken;
+    ///
+    /// let token = EventToken::from("abc==");
+    /// let shared = token.clone();
+    /// assert_eq!(&*shared, "abc==");
+    /// assert_eq!(serde_json::to_string(&token)?, r#""abc==""#);
+    /// let read: EventToken = serde_json::from_str(r#""abc==""#)?;
+    /// assert_eq!(read, token);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    EventToken
 }
 
-impl From<String> for EventToken {
-    fn from(text: String) -> Self {
-        Self(Arc::from(text))
-    }
-}
-
-impl From<&str> for EventToken {
-    fn from(text: &str) -> Self {
-        Self(Arc::from(text))
-    }
-}
-
-impl Deref for EventToken {
-    type Target = str;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl PartialEq<str> for EventToken {
-    fn eq(&self, other: &str) -> bool {
-        *self.0 == *other
-    }
-}
-
-impl PartialEq<&str> for EventToken {
-    fn eq(&self, other: &&str) -> bool {
-        *self.0 == **other
-    }
-}
-
-impl std::fmt::Display for EventToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+shared_text! {
+    /// The name of a decided mbox or view (`MboxResponse::name`, `View::name`). Read it as the
+    /// `str` it derefs to; cloning it shares the text (an on-device decision names every
+    /// visitor's mbox with the artifact's name).
+    ///
+    /// ```
+    /// use adobe_target::delivery::types::ItemName;
+    ///
+    /// let name = ItemName::from("hero");
+    /// assert!(name == "hero");
+    /// assert_eq!(serde_json::to_string(&name)?, r#""hero""#);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ItemName
 }
 
 #[cfg(all(test, feature = "on-device"))]

@@ -9,7 +9,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::rules::{self, Expr};
-use crate::delivery::types::{Metric, MetricType, OfferOption, ResponseTokens};
+use crate::delivery::types::{ItemName, Metric, MetricType, OfferOption, ResponseTokens};
 use crate::error::{Error, Result};
 
 /// The artifact major version this SDK reads.
@@ -75,7 +75,7 @@ fn always() -> Value {
 #[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct Consequence {
     #[serde(default)]
-    pub(crate) name: Option<String>,
+    pub(crate) name: Option<ItemName>,
     #[serde(default)]
     pub(crate) options: Vec<OfferOption>,
     #[serde(default)]

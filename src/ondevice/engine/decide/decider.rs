@@ -227,7 +227,7 @@ impl<'a> Decider<'a> {
         if !is_global && !found {
             let trace = self.tracing.then(|| self.trace_result(tracer));
             add(Shaped {
-                name: Some(name.to_owned()),
+                name: Some(name.into()),
                 index: item.index,
                 options: Vec::new(),
                 metrics: Vec::new(),

@@ -23,9 +23,9 @@ use super::context::{MboxContext, RequestContext, UrlContext};
 use super::rules::{self, Data, Root, Val, VarPath};
 use crate::delivery::shared::TokenOverlay;
 use crate::delivery::types::{
-    Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, MboxRequest, MboxResponse, Metric,
-    MetricType, Notification, NotificationMbox, OfferOption, OptionType, PageLoadResponse,
-    Parameters, PrefetchMboxResponse, PrefetchResponse, TraceResponse, View,
+    Address, DeliveryRequest, DeliveryResponse, ExecuteResponse, ItemName, MboxRequest,
+    MboxResponse, Metric, MetricType, Notification, NotificationMbox, OfferOption, OptionType,
+    PageLoadResponse, Parameters, PrefetchMboxResponse, PrefetchResponse, TraceResponse, View,
 };
 
 pub(crate) use dependency::remote_dependency;
@@ -215,7 +215,7 @@ impl RuleData<'_, '_> {
 
 /// A matched (or blank) result for one item while post-processing.
 struct Shaped {
-    name: Option<String>,
+    name: Option<ItemName>,
     index: Option<i32>,
     options: Vec<OfferOption>,
     metrics: Vec<Metric>,
